@@ -1,0 +1,32 @@
+#!/bin/bash
+# install-test-deps.sh -- installs the apt packages the test suites need, only those missing (idempotent).
+# Add a package by appending it to APT_PACKAGES (one per line, with the suite that needs it).
+set -euo pipefail
+
+APT_PACKAGES=(
+  redis-server # test/live (src/live redis pubsub + leases), scripts/redis-start.sh
+  swift           # test/providers/s3-swift.test.ts (Swift AIO with s3api), scripts/swift-start.sh
+  swift-proxy     # scripts/swift-start.sh: proxy with tempauth, s3api, tempurl, slo
+  swift-object    # scripts/swift-start.sh: object server
+  swift-container # scripts/swift-start.sh: container server + updater
+  swift-account   # scripts/swift-start.sh: account server
+  python3-swift   # scripts/swift-start.sh (pulls python3-lxml, which s3api needs)
+  memcached       # scripts/swift-start.sh: tempauth keeps its tokens in memcache
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-test-deps: all present (${APT_PACKAGES[*]})"
+  exit 0
+fi
+
+echo "install-test-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# why: several people share this machine; wait for another apt run instead of failing on its lock
+APT_OPTS=(-o DPkg::Lock::Timeout=600)
+apt-get "${APT_OPTS[@]}" update -qq
+apt-get "${APT_OPTS[@]}" install -y -qq --no-install-recommends "${missing[@]}"

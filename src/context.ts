@@ -1,0 +1,33 @@
+/** What every resolver gets: the shared runtime plus this request's loaders and failures. */
+import type { Runtime } from './runtime.ts';
+import { createLoaders, type Loaders } from './loaders/index.ts';
+import type { SkygraphError } from './providers/errors.ts';
+import type { Transfers } from './http/transfers.ts';
+import type { Services } from './services.ts';
+
+/** One provider that failed during a fan-out; returned in `failures` and in top-level errors. */
+export interface ProviderFailure {
+  account: string;
+  provider: string;
+  region: string | null;
+  code: string;
+  message: string;
+  retryable: boolean;
+  /** the GraphQL field that saw it, for the top-level error's path */
+  operation: string;
+  error?: SkygraphError;
+}
+
+export interface Context {
+  runtime: Runtime;
+  services: Services;
+  loaders: Loaders;
+  failures: ProviderFailure[];
+  transfers: Transfers;
+  /** scheme://host[:port] this request reached us on, for the URLs we hand out */
+  origin: string;
+}
+
+export function createContext(runtime: Runtime, services: Services, transfers: Transfers, origin: string): Context {
+  return { runtime, services, loaders: createLoaders(runtime), failures: [], transfers, origin };
+}

@@ -1,0 +1,27 @@
+import DataLoader from 'dataloader';
+import type { LoadBalancer, LoadBalancerDriver, Member } from '../providers/types.ts';
+import { once } from './util.ts';
+
+export interface LoadBalancerLoaders {
+  balancers: () => Promise<LoadBalancer[]>;
+  balancer: DataLoader<string, LoadBalancer>;
+  members: DataLoader<string, Member[]>;
+  protocols: () => Promise<string[]>;
+}
+
+export function createLoadBalancerLoaders(driver: LoadBalancerDriver): LoadBalancerLoaders {
+  const balancers = once(async () => {
+    const list = await driver.listBalancers();
+    for (const b of list) balancer.prime(b.id, b);
+    return list;
+  });
+  const balancer = new DataLoader<string, LoadBalancer>((ids) =>
+    Promise.all(ids.map((id) => driver.getBalancer(id).catch((e: unknown) => e as Error))),
+  );
+  // why: no provider lists members of several balancers in one call; this still de-duplicates
+  const members = new DataLoader<string, Member[]>((ids) =>
+    Promise.all(ids.map((id) => driver.listMembers(id).catch((e: unknown) => e as Error))),
+  );
+  const protocols = once(() => driver.listProtocols());
+  return { balancers, balancer, members, protocols };
+}

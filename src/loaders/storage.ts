@@ -1,0 +1,31 @@
+import DataLoader from 'dataloader';
+import type { Container, StorageDriver, StorageObject } from '../providers/types.ts';
+import { NotFoundError } from '../providers/errors.ts';
+import { once } from './util.ts';
+
+export interface StorageLoaders {
+  containers: () => Promise<Container[]>;
+  container: DataLoader<string, Container>;
+  /** key: [container, name] */
+  object: DataLoader<readonly [string, string], StorageObject, string>;
+}
+
+export function createStorageLoaders(driver: StorageDriver): StorageLoaders {
+  const containers = once(async () => {
+    const list = await driver.listContainers();
+    for (const c of list) container.prime(c.name, c);
+    return list;
+  });
+  const container = new DataLoader<string, Container>((names) =>
+    Promise.all(names.map((n) => driver.getContainer(n).catch((e: unknown) => toError(e)))),
+  );
+  const object = new DataLoader<readonly [string, string], StorageObject, string>(
+    (keys) => Promise.all(keys.map(([c, n]) => driver.getObject(c, n).catch((e: unknown) => toError(e)))),
+    { cacheKeyFn: (k) => JSON.stringify(k) },
+  );
+  return { containers, container, object };
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new NotFoundError(String(e));
+}

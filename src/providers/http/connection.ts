@@ -1,0 +1,163 @@
+/**
+ * The HTTP connection every remote driver uses:
+ * serialize -> sign -> send (undici Pool) -> parse -> map errors, with retries around sign..parse.
+ */
+import { InvalidInputError, type SkygraphError } from '../errors.ts';
+import { executeRequest } from './execute.ts';
+import { DEFAULT_RETRY } from './retry.ts';
+import { createPoolTransport } from './send.ts';
+import type { Signer } from './types.ts';
+
+/** Backoff settings; delays use full jitter and honour Retry-After (capped by maxDelayMs). */
+export interface RetryOptions {
+  /** retries after the first attempt (so attempts = retries + 1) */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Options of one connection (one base URL, one credential set, one socket pool). */
+export interface ConnectionOptions {
+  /** used as the [provider] prefix in error messages */
+  provider: string;
+  /** scheme+host+optional base path */
+  baseUrl: string;
+  signer?: Signer;
+  /** called once per HTTP attempt actually sent, after signing (metrics: skygraph_upstream_calls_total) */
+  recordCall?: (operation: string) => void;
+  /** headers timeout / body timeout (idle time between body chunks), default 30000 */
+  timeoutMs?: number;
+  /** default 10000 */
+  connectTimeoutMs?: number;
+  /** default {retries: 3, baseDelayMs: 200, maxDelayMs: 5000} */
+  retry?: Partial<RetryOptions>;
+  /** undici Pool size, default 16 */
+  connections?: number;
+  /**
+   * Provider-specific error body mapping (e.g. AWS `<Error><Code>`); return undefined to fall back
+   * to the default status mapping. The returned error's `retryable` decides whether an idempotent
+   * request is retried (so mapping a 400 `Throttling` to RateLimitedError makes it retried).
+   */
+  parseError?: (res: ErrorResponseInfo) => SkygraphError | undefined;
+  /** e.g. ['x-amz-request-id','x-amzn-requestid','x-openstack-request-id','x-trans-id'] */
+  requestIdHeaders?: string[];
+  now?: () => Date;
+  /** injectable so tests need not wait */
+  sleep?: (ms: number) => Promise<void>;
+  userAgent?: string;
+}
+
+/** An unexpected response, as handed to `parseError`. Never holds request data. */
+export interface ErrorResponseInfo {
+  status: number;
+  /** response headers, lower-case names */
+  headers: Record<string, string>;
+  /** at most the first 64 KiB of the body */
+  bodyText: string;
+  operation: string;
+  /** from requestIdHeaders, when present */
+  requestId?: string | undefined;
+}
+
+/** `stream` gives the undici body as a node Readable; `none` drains the body; `kv` see parsers/kv.ts. */
+export type ResponseType = 'json' | 'xml' | 'text' | 'kv' | 'stream' | 'none';
+
+/** One logical call. */
+export interface RequestOptions {
+  /** logical name, e.g. 'DescribeInstances', 'ListObjectsV2', 'GET /servers/detail' */
+  operation: string;
+  /** default GET */
+  method?: string;
+  /**
+   * appended to baseUrl's path (baseUrl path + '/' + path, no double slashes), percent-encoded by
+   * the caller, may end in its own `?query`; or a full absolute URL on the same origin
+   * (pagination 'next' links)
+   */
+  path?: string;
+  /** RFC 3986 encoded; null/undefined skipped; arrays repeat the key */
+  query?: Record<string, string | number | boolean | undefined | null | string[]>;
+  headers?: Record<string, string>;
+  /** async iterables are streamed, never buffered, and make the request non-retryable */
+  body?: string | Uint8Array | AsyncIterable<Uint8Array>;
+  /** serialised with content-type application/json */
+  json?: unknown;
+  /** application/x-www-form-urlencoded (AWS Query API), RFC 3986 encoding */
+  form?: Record<string, string>;
+  /**
+   * default true for GET/HEAD/PUT/DELETE/OPTIONS, false for POST/PATCH. Read-only calls sent as
+   * POST (AWS Query API `Describe*`) should pass true so they are retried.
+   */
+  idempotent?: boolean;
+  /** acceptable statuses; default any 2xx */
+  expect?: number[];
+  /** default 'json' (for 'none' the body is drained) */
+  responseType?: ResponseType;
+  /** tag names (or dotted paths) that are always arrays, e.g. ['item','member','Contents'] */
+  xmlArrays?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/** A successful response. For `responseType: 'stream'` the body is a Readable the caller must consume or destroy. */
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string>;
+  body: T;
+  requestId: string | undefined;
+}
+
+/** A connection to one base URL; `close()` releases its sockets. */
+export interface Connection {
+  request<T = unknown>(opts: RequestOptions): Promise<HttpResponse<T>>;
+  close(): Promise<void>;
+  readonly baseUrl: URL;
+}
+
+/** Request-id headers looked for when ConnectionOptions.requestIdHeaders is not given. */
+export const DEFAULT_REQUEST_ID_HEADERS: readonly string[] = [
+  'x-amz-request-id',
+  'x-amzn-requestid',
+  'x-openstack-request-id',
+  'x-compute-request-id',
+  'x-trans-id',
+  'x-ms-request-id',
+  'x-request-id',
+];
+
+export const DEFAULT_USER_AGENT = 'skygraph/0.1';
+
+export function createConnection(opts: ConnectionOptions): Connection {
+  // why: the base URL may come from config; never echo it (it could carry userinfo)
+  const baseUrl = URL.canParse(opts.baseUrl) ? new URL(opts.baseUrl) : undefined;
+  if (!baseUrl || (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:')) {
+    throw new InvalidInputError('baseUrl must be an absolute http(s) URL', { provider: opts.provider, field: 'baseUrl' });
+  }
+  baseUrl.search = '';
+  baseUrl.hash = '';
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const transport = createPoolTransport(baseUrl.origin, {
+    connections: opts.connections ?? 16,
+    timeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+  });
+  const ctx = {
+    provider: opts.provider,
+    baseUrl,
+    transport,
+    signer: opts.signer,
+    recordCall: opts.recordCall,
+    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    parseError: opts.parseError,
+    requestIdHeaders: opts.requestIdHeaders ?? DEFAULT_REQUEST_ID_HEADERS,
+    now: opts.now ?? (() => new Date()),
+    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    get baseUrl() {
+      return new URL(baseUrl);
+    },
+    request: <T>(request: RequestOptions) => executeRequest(ctx, request) as Promise<HttpResponse<T>>,
+    close: () => (closing ??= transport.close()),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The attempt loop: sign -> send -> parse -> map errors, retried per the policy in retry.ts.
+ * A 401 gives the signer one chance to refresh (onUnauthorized) and re-sign.
+ */
+import { RateLimitedError, SkygraphError, toSkygraphError } from '../errors.ts';
+import type { ConnectionOptions, ErrorResponseInfo, HttpResponse, RequestOptions, RetryOptions } from './connection.ts';
+import { findRequestId, mapAbort, mapErrorResponse, mapTransportError } from './map-errors.ts';
+import { readBody, readCapped } from './parse.ts';
+import { collectSecrets, scrubError } from './redact.ts';
+import { classifyTransportError, parseRetryAfter, retryDelay } from './retry.ts';
+import type { Transport } from './send.ts';
+import { copyRequest, isIdempotentMethod, isStreamBody, serializeRequest } from './serialize.ts';
+import type { HttpRequest, Signer } from './types.ts';
+
+/** Everything createConnection resolved from ConnectionOptions. */
+export interface ExecuteContext {
+  provider: string;
+  baseUrl: URL;
+  transport: Transport;
+  signer: Signer | undefined;
+  recordCall: ConnectionOptions['recordCall'];
+  retry: RetryOptions;
+  parseError: ConnectionOptions['parseError'];
+  requestIdHeaders: readonly string[];
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  userAgent: string;
+}
+
+type Outcome =
+  | { response: HttpResponse }
+  | { error: SkygraphError; status?: number; retryAfterMs?: number | undefined; notSent?: boolean; retryable?: boolean };
+
+export async function executeRequest(ctx: ExecuteContext, opts: RequestOptions): Promise<HttpResponse> {
+  const secrets = new Set<string>();
+  try {
+    const prepared = serializeRequest(ctx.baseUrl, opts, ctx.userAgent);
+    for (const s of collectSecrets(prepared)) secrets.add(s);
+    return await attemptLoop(ctx, opts, prepared, secrets);
+  } catch (err) {
+    throw scrubError(toSkygraphError(err, ctx.provider), [...secrets]);
+  }
+}
+
+// --- Internal helpers ---
+
+async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: HttpRequest, secrets: Set<string>): Promise<HttpResponse> {
+  const streamed = isStreamBody(prepared.body);
+  const idempotent = opts.idempotent ?? isIdempotentMethod(prepared.method);
+  let attempt = 0;
+  let reauthorized = false;
+  for (;;) {
+    if (opts.signal?.aborted) throw mapAbort(opts.signal.reason, ctx.provider, opts.operation);
+    const req = ctx.signer ? await ctx.signer.sign(copyRequest(prepared), { now: ctx.now() }) : copyRequest(prepared);
+    for (const s of collectSecrets(req)) secrets.add(s);
+    ctx.recordCall?.(opts.operation);
+    const outcome = await sendOnce(ctx, opts, req, [...secrets]);
+    if ('response' in outcome) return outcome.response;
+    if (opts.signal?.aborted) throw mapAbort(opts.signal.reason, ctx.provider, opts.operation);
+
+    if (outcome.status === 401 && ctx.signer?.onUnauthorized && !reauthorized) {
+      reauthorized = true;
+      await ctx.signer.onUnauthorized();
+      // why: a streamed body is gone; the refreshed credentials serve the caller's next request
+      if (!streamed) continue;
+    }
+    const { error } = outcome;
+    const allowed = idempotent || outcome.notSent === true;
+    const retryable = outcome.retryable ?? error.retryable;
+    if (streamed || !allowed || !retryable || attempt >= ctx.retry.retries) throw error;
+    await sleepUnlessAborted(ctx, retryDelay(attempt, ctx.retry, outcome.retryAfterMs), opts);
+    attempt++;
+  }
+}
+
+async function sendOnce(ctx: ExecuteContext, opts: RequestOptions, req: HttpRequest, secrets: string[]): Promise<Outcome> {
+  const failed = (err: unknown): Outcome => {
+    if (err instanceof SkygraphError) return { error: err };
+    // why: the transport code, not the error class, decides (ENOTFOUND or a closed pool is a ConnectionFailedError that retrying cannot fix)
+    const { notSent, retryable } = classifyTransportError(err);
+    return { error: mapTransportError(err, ctx.provider, opts.operation, secrets), notSent, retryable };
+  };
+  let res;
+  try {
+    res = await ctx.transport.send(req, opts.signal);
+  } catch (err) {
+    return failed(err);
+  }
+  const { status, headers } = res;
+  const requestId = findRequestId(headers, ctx.requestIdHeaders);
+  const expected = opts.expect ? opts.expect.includes(status) : status >= 200 && status < 300;
+  if (expected) {
+    try {
+      const parseCtx = { provider: ctx.provider, operation: opts.operation, status, requestId, secrets, xmlArrays: opts.xmlArrays };
+      const body = await readBody(res, opts.responseType ?? 'json', parseCtx);
+      return { response: { status, headers, body, requestId } };
+    } catch (err) {
+      return failed(err);
+    }
+  }
+  let bodyText = '';
+  try {
+    bodyText = await readCapped(res.body);
+  } catch {
+    // why: a body that breaks off mid-error still leaves the status to map
+  }
+  const info: ErrorResponseInfo = { status, headers, bodyText, operation: opts.operation, requestId };
+  const now = ctx.now();
+  const error = ctx.parseError?.(info) ?? mapErrorResponse(info, ctx.provider, secrets, now);
+  const retryAfterMs = error instanceof RateLimitedError && error.retryAfterMs !== undefined ? error.retryAfterMs : parseRetryAfter(headers['retry-after'], now);
+  return { error, status, retryAfterMs };
+}
+
+async function sleepUnlessAborted(ctx: ExecuteContext, ms: number, opts: RequestOptions): Promise<void> {
+  const { signal } = opts;
+  if (!signal) return ctx.sleep(ms);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([ctx.sleep(ms), aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+  if (signal.aborted) throw mapAbort(signal.reason, ctx.provider, opts.operation);
+}

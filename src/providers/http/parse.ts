@@ -1,0 +1,58 @@
+/** Parse stage: reads a response body according to the requested ResponseType. */
+import { setImmediate as nextLoopTurn } from 'node:timers/promises';
+import type { ResponseType } from './connection.ts';
+import type { ParseContext } from './parsers/context.ts';
+import { parseJsonResponse } from './parsers/json.ts';
+import { parseKvResponse } from './parsers/kv.ts';
+import { parseXmlResponse } from './parsers/xml.ts';
+import type { RawResponse } from './send.ts';
+
+/** why: an error body is only mined for a message; a proxy's 50 MB HTML page is not read whole */
+export const ERROR_BODY_LIMIT = 64 * 1024;
+
+export async function readBody(
+  res: RawResponse,
+  type: ResponseType,
+  ctx: ParseContext & { xmlArrays?: readonly string[] | undefined },
+): Promise<unknown> {
+  if (type === 'stream') return res.body;
+  if (type === 'none') {
+    await res.body.dump();
+    await settle();
+    return undefined;
+  }
+  const text = await res.body.text();
+  await settle();
+  switch (type) {
+    case 'text':
+      return text;
+    case 'json':
+      return parseJsonResponse(text, ctx);
+    case 'xml':
+      return parseXmlResponse(text, ctx);
+    case 'kv':
+      return parseKvResponse(text, ctx);
+  }
+}
+
+/**
+ * why: undici hands a kept-alive socket back to its pool one event-loop turn after the response
+ * ends; a caller that sends its next request sooner makes the Pool open a second socket (a second
+ * TLS handshake). Waiting that turn here keeps sequential calls on one socket.
+ */
+export function settle(): Promise<void> {
+  return nextLoopTurn();
+}
+
+/** Reads at most `limit` bytes as UTF-8 and discards the rest (closing the socket if it is long). */
+export async function readCapped(body: RawResponse['body'], limit = ERROR_BODY_LIMIT): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) break;
+  }
+  await settle();
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}

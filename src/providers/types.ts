@@ -1,0 +1,380 @@
+/**
+ * The driver contract: provider-neutral models and the three service interfaces
+ * (compute, storage, load balancer) every provider implements.
+ *
+ * Vocabulary follows Apache Libcloud (Node, NodeImage, NodeSize, ...), shapes follow
+ * unstorage: a small required core, optional methods, declared capabilities, and
+ * provider-only operations under `ex`.
+ */
+import type { Readable } from 'node:stream';
+
+/** Libcloud's NodeState values. */
+export const NODE_STATES = [
+  'running',
+  'starting',
+  'rebooting',
+  'terminated',
+  'pending',
+  'stopping',
+  'stopped',
+  'suspended',
+  'error',
+  'paused',
+  'reconfiguring',
+  'migrating',
+  'normal',
+  'updating',
+  'unknown',
+] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
+/** Load-balancer states (Libcloud's `State`, as strings). */
+export const BALANCER_STATES = ['running', 'pending', 'unknown', 'error', 'deleted'] as const;
+export type BalancerState = (typeof BALANCER_STATES)[number];
+
+/** Balancing algorithms every driver maps to its own names, or rejects. */
+export const ALGORITHMS = [
+  'RANDOM',
+  'ROUND_ROBIN',
+  'LEAST_CONNECTIONS',
+  'WEIGHTED_ROUND_ROBIN',
+  'WEIGHTED_LEAST_CONNECTIONS',
+  'SOURCE_IP',
+] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export const SERVICES = ['COMPUTE', 'STORAGE', 'LOADBALANCER'] as const;
+export type Service = (typeof SERVICES)[number];
+
+/** Provider-specific data, exposed as the JSON scalar `extra`. Never holds credentials. */
+export type Extra = Record<string, unknown>;
+
+/** A compute instance. `sizeId`/`imageId`/`locationId` are resolved to objects by the loaders. */
+export interface Node {
+  id: string;
+  name: string;
+  state: NodeState;
+  publicIps: string[];
+  privateIps: string[];
+  sizeId: string | null;
+  imageId: string | null;
+  locationId: string | null;
+  createdAt: Date | null;
+  extra: Extra;
+}
+
+export interface Image {
+  id: string;
+  name: string;
+  extra: Extra;
+}
+
+export interface Size {
+  id: string;
+  name: string;
+  /** MiB */
+  ram: number;
+  /** GB */
+  disk: number;
+  /** Mbit/s or provider units; null when unknown */
+  bandwidth: number | null;
+  /** USD per hour; null when unknown */
+  price: number | null;
+  extra: Extra;
+}
+
+export interface Location {
+  id: string;
+  name: string;
+  /** ISO 3166 alpha-2 where known */
+  country: string;
+  extra: Extra;
+}
+
+export interface Container {
+  name: string;
+  /** null when the provider does not report it cheaply */
+  objectCount: number | null;
+  /** null when the provider does not report it cheaply */
+  bytes: number | null;
+  extra: Extra;
+}
+
+export interface StorageObject {
+  container: string;
+  name: string;
+  size: number;
+  /** MD5 hex or the provider's ETag, without quotes */
+  hash: string | null;
+  contentType: string | null;
+  lastModified: Date | null;
+  metadata: Record<string, string>;
+  extra: Extra;
+}
+
+export interface LoadBalancer {
+  id: string;
+  name: string;
+  state: BalancerState;
+  ip: string | null;
+  port: number | null;
+  protocol: string | null;
+  algorithm: Algorithm | null;
+  extra: Extra;
+}
+
+export interface Member {
+  id: string;
+  ip: string | null;
+  port: number | null;
+  /** native id of the compute node behind this member, when known */
+  nodeId: string | null;
+  extra: Extra;
+}
+
+export interface CreateNodeInput {
+  name: string;
+  sizeId: string;
+  imageId: string;
+  locationId?: string | undefined;
+  /** public key to install, when the provider supports it */
+  sshKey?: string | undefined;
+  keyName?: string | undefined;
+  userData?: string | undefined;
+  /** idempotency token; drivers that support it pass it upstream */
+  clientToken?: string | undefined;
+  /** provider-only parameters (security groups, subnets, networks, metadata...) */
+  ex?: Record<string, unknown> | undefined;
+}
+
+export interface ImageFilter {
+  owner?: string | undefined;
+  name?: string | undefined;
+  ids?: string[] | undefined;
+}
+
+export interface Volume {
+  id: string;
+  name: string;
+  size: number;
+  state: string;
+  extra: Extra;
+}
+
+export interface VolumeSnapshot {
+  id: string;
+  name: string | null;
+  size: number;
+  state: string;
+  createdAt: Date | null;
+  extra: Extra;
+}
+
+export interface KeyPair {
+  name: string;
+  fingerprint: string | null;
+  publicKey: string | null;
+  /** only returned by createKeyPair, never stored or listed */
+  privateKey?: string | undefined;
+  extra: Extra;
+}
+
+/**
+ * Compute service. `listNodes`, `listImages`, `listSizes`, `listLocations`, `createNode` and
+ * `destroyNode` are required; everything else is optional and declared by its presence.
+ * Libcloud's `deploy_node`/`wait_until_running` live in the core (src/providers/ssh), not here.
+ */
+export interface ComputeDriver {
+  listNodes(): Promise<Node[]>;
+  /** batch lookup; result in key order, null where absent. Core falls back to listNodes. */
+  getNodes?(ids: readonly string[]): Promise<(Node | null)[]>;
+  listImages(filter?: ImageFilter): Promise<Image[]>;
+  /** batch lookup; result in key order, null where absent. Core falls back to listImages. */
+  getImages?(ids: readonly string[]): Promise<(Image | null)[]>;
+  listSizes(): Promise<Size[]>;
+  listLocations(): Promise<Location[]>;
+  createNode(input: CreateNodeInput): Promise<Node>;
+  destroyNode(id: string): Promise<void>;
+  rebootNode?(id: string, opts?: { hard?: boolean }): Promise<void>;
+  startNode?(id: string): Promise<void>;
+  stopNode?(id: string): Promise<void>;
+
+  createImage?(nodeId: string, name: string, description?: string): Promise<Image>;
+  deleteImage?(id: string): Promise<void>;
+  copyImage?(sourceRegion: string, imageId: string, name: string, description?: string): Promise<Image>;
+
+  listVolumes?(): Promise<Volume[]>;
+  createVolume?(input: { size: number; name: string; locationId?: string; snapshotId?: string }): Promise<Volume>;
+  attachVolume?(nodeId: string, volumeId: string, device?: string): Promise<void>;
+  detachVolume?(volumeId: string): Promise<void>;
+  destroyVolume?(volumeId: string): Promise<void>;
+  listVolumeSnapshots?(volumeId: string): Promise<VolumeSnapshot[]>;
+  createVolumeSnapshot?(volumeId: string, name?: string): Promise<VolumeSnapshot>;
+  destroyVolumeSnapshot?(snapshotId: string): Promise<void>;
+
+  listKeyPairs?(): Promise<KeyPair[]>;
+  getKeyPair?(name: string): Promise<KeyPair>;
+  createKeyPair?(name: string): Promise<KeyPair>;
+  importKeyPair?(name: string, publicKey: string): Promise<KeyPair>;
+  deleteKeyPair?(name: string): Promise<void>;
+
+  /** provider-only operations */
+  ex?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
+export interface ListObjectsOptions {
+  prefix?: string | undefined;
+  /** opaque continuation token from a previous page */
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface ObjectPage {
+  objects: StorageObject[];
+  /** null when this is the last page */
+  nextCursor: string | null;
+}
+
+export interface UploadOptions {
+  contentType?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+  /** when known in advance (Content-Length); drivers must not require it */
+  size?: number | undefined;
+}
+
+export interface ByteRange {
+  start: number;
+  /** inclusive; undefined means to the end */
+  end?: number | undefined;
+}
+
+export interface Download {
+  object: StorageObject;
+  body: Readable;
+  /** the satisfied range, when one was asked for */
+  range?: { start: number; end: number; total: number } | undefined;
+}
+
+export interface PresignedRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
+/** Storage service. Bodies are streams in both directions; no driver buffers a whole object. */
+export interface StorageDriver {
+  listContainers(): Promise<Container[]>;
+  getContainer(name: string): Promise<Container>;
+  createContainer(name: string): Promise<Container>;
+  /** fails with ContainerNotEmptyError when objects remain */
+  deleteContainer(name: string): Promise<void>;
+  listObjects(container: string, opts?: ListObjectsOptions): Promise<ObjectPage>;
+  getObject(container: string, name: string): Promise<StorageObject>;
+  uploadObject(
+    container: string,
+    name: string,
+    body: AsyncIterable<Uint8Array>,
+    opts?: UploadOptions,
+  ): Promise<StorageObject>;
+  downloadObject(container: string, name: string, range?: ByteRange): Promise<Download>;
+  deleteObject(container: string, name: string): Promise<void>;
+  /** presigned GET, when the provider has one */
+  getDownloadUrl?(container: string, name: string, expiresInSeconds: number): Promise<string>;
+  /** presigned PUT, when the provider has one */
+  createUploadUrl?(container: string, name: string, expiresInSeconds: number): Promise<PresignedRequest>;
+  getContainerCdnUrl?(container: string): Promise<string>;
+  enableContainerCdn?(container: string): Promise<void>;
+  ex?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
+export interface CreateBalancerInput {
+  name: string;
+  port: number;
+  protocol: string;
+  algorithm: Algorithm;
+  members: { ip: string; port: number }[];
+  ex?: Record<string, unknown> | undefined;
+}
+
+/** Load-balancer service. */
+export interface LoadBalancerDriver {
+  listProtocols(): Promise<string[]>;
+  /** Algorithms this provider supports; anything else is rejected by createBalancer. */
+  listAlgorithms(): Algorithm[];
+  listBalancers(): Promise<LoadBalancer[]>;
+  getBalancer(id: string): Promise<LoadBalancer>;
+  createBalancer(input: CreateBalancerInput): Promise<LoadBalancer>;
+  updateBalancer?(
+    id: string,
+    patch: { name?: string; port?: number; protocol?: string; algorithm?: Algorithm },
+  ): Promise<LoadBalancer>;
+  destroyBalancer(id: string): Promise<void>;
+  listMembers(balancerId: string): Promise<Member[]>;
+  attachMember(balancerId: string, member: { ip: string; port: number; nodeId?: string }): Promise<Member>;
+  /** attach a compute node by id; core falls back to attachMember with the node's first IP */
+  attachNode?(balancerId: string, node: Node, port: number): Promise<Member>;
+  detachMember(balancerId: string, memberId: string): Promise<void>;
+  ex?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
+/** One account as given in the config, after validation and ${ENV} interpolation. */
+export interface AccountConfig {
+  id: string;
+  driver: string;
+  /** empty for providers without regions */
+  regions: string[];
+  /** secret values; never logged, never returned */
+  credentials: Record<string, string>;
+  /** base-URL override */
+  endpoint?: string | undefined;
+  options: Record<string, unknown>;
+  /** subscription poll interval (ms) */
+  pollIntervalMs: number;
+  /** per-account deadline for one fan-out call (ms) */
+  timeoutMs: number;
+}
+
+/** What the core hands a driver when it creates one. Tests pass their own. */
+export interface DriverContext {
+  account: AccountConfig;
+  /** the region this instance serves; undefined for providers without regions */
+  region: string | undefined;
+  /** counts one upstream call; the HTTP connection calls it per request */
+  recordCall(operation: string): void;
+  /** injected clock so signers and state machines are testable */
+  now(): Date;
+  logger: Logger;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** The services one (account, region) instance provides. */
+export interface ProviderInstance {
+  compute?: ComputeDriver;
+  storage?: StorageDriver;
+  loadBalancer?: LoadBalancerDriver;
+  /** release pools, timers and sockets */
+  close?(): Promise<void>;
+}
+
+/** A registry entry: what a driver is, and how to make one. */
+export interface ProviderDefinition {
+  name: string;
+  services: readonly Service[];
+  /** true when the provider has regions and an account must name at least one */
+  regional: boolean;
+  /** region used when a regional account names none */
+  defaultRegion?: string;
+  /**
+   * Validates provider-specific options and credentials; returns a list of problems, each
+   * naming the field (`options.latencyMs`, `credentials.accessKeyId`), never echoing values.
+   */
+  validate?(account: AccountConfig): string[];
+  create(ctx: DriverContext): ProviderInstance;
+}

@@ -1,0 +1,138 @@
+/**
+ * The runtime: one provider instance per (account, region), created once at start and shared
+ * by every request, plus the metrics and logger they report to.
+ */
+import type {
+  AccountConfig,
+  ComputeDriver,
+  LoadBalancerDriver,
+  ProviderDefinition,
+  ProviderInstance,
+  Service,
+  StorageDriver,
+  Logger,
+} from './providers/types.ts';
+import { loadProvider } from './providers/registry.ts';
+import { NotFoundError, UnsupportedError } from './providers/errors.ts';
+import { createMetrics, type Counter, type Histogram, type Metrics } from './metrics.ts';
+import { createLogger } from './logger.ts';
+import type { SkygraphConfig } from './config/index.ts';
+
+export interface AccountRuntime {
+  config: AccountConfig;
+  definition: ProviderDefinition;
+  /** the regions to fan out over; [null] for providers without regions */
+  regions: (string | null)[];
+  instance(region: string | null): ProviderInstance;
+  compute(region: string | null): ComputeDriver;
+  storage(region: string | null): StorageDriver;
+  loadBalancer(region: string | null): LoadBalancerDriver;
+  /** optional methods the drivers of this account have (rebootNode, getDownloadUrl, ...) */
+  capabilities(): string[];
+}
+
+export interface Runtime {
+  config: SkygraphConfig;
+  accounts: Map<string, AccountRuntime>;
+  account(id: string, argument?: string): AccountRuntime;
+  metrics: Metrics;
+  upstreamCalls: Counter;
+  requestDuration: Histogram;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  now?: () => Date;
+}
+
+const OPTIONAL_METHODS: Record<Service, string[]> = {
+  COMPUTE: [
+    'getNodes', 'getImages', 'rebootNode', 'startNode', 'stopNode', 'createImage', 'deleteImage', 'copyImage',
+    'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume', 'listVolumeSnapshots',
+    'createVolumeSnapshot', 'destroyVolumeSnapshot', 'listKeyPairs', 'getKeyPair', 'createKeyPair',
+    'importKeyPair', 'deleteKeyPair',
+  ],
+  STORAGE: ['getDownloadUrl', 'createUploadUrl', 'getContainerCdnUrl', 'enableContainerCdn'],
+  LOADBALANCER: ['updateBalancer', 'attachNode'],
+};
+
+export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const metrics = createMetrics();
+  const upstreamCalls = metrics.counter('skygraph_upstream_calls_total', 'Calls made to provider APIs, by account and operation');
+  const requestDuration = metrics.histogram('skygraph_request_duration_seconds', 'Duration of HTTP requests served, by route');
+  const logger = opts.logger ?? createLogger();
+  const accounts = new Map<string, AccountRuntime>();
+  const instances: ProviderInstance[] = [];
+
+  for (const config_ of config.accounts) {
+    const definition = await loadProvider(config_.driver);
+    if (!definition) throw new Error(`driver ${config_.driver} vanished from the registry`);
+    const regions: (string | null)[] = config_.regions.length ? config_.regions : [null];
+    const byRegion = new Map<string | null, ProviderInstance>();
+    for (const region of regions) {
+      const instance = definition.create({
+        account: config_,
+        region: region ?? undefined,
+        recordCall: (operation) => upstreamCalls.inc({ account: config_.id, operation }),
+        now: opts.now ?? (() => new Date()),
+        logger,
+      });
+      byRegion.set(region, instance);
+      instances.push(instance);
+    }
+    const instance = (region: string | null): ProviderInstance => {
+      const found = byRegion.get(region);
+      if (!found) throw new NotFoundError(`account "${config_.id}" has no region "${region}"`);
+      return found;
+    };
+    const unsupported = (service: string) =>
+      new UnsupportedError(`account "${config_.id}" (driver ${definition.name}) has no ${service} service`);
+    accounts.set(config_.id, {
+      config: config_,
+      definition,
+      regions,
+      instance,
+      compute: (region) => instance(region).compute ?? throwIt(unsupported('compute')),
+      storage: (region) => instance(region).storage ?? throwIt(unsupported('storage')),
+      loadBalancer: (region) => instance(region).loadBalancer ?? throwIt(unsupported('load balancer')),
+      capabilities() {
+        const first = instance(regions[0] ?? null);
+        const found: string[] = [];
+        const drivers: [Service, object | undefined][] = [
+          ['COMPUTE', first.compute],
+          ['STORAGE', first.storage],
+          ['LOADBALANCER', first.loadBalancer],
+        ];
+        for (const [service, driver] of drivers) {
+          if (!driver) continue;
+          const record = driver as Record<string, unknown>;
+          for (const m of OPTIONAL_METHODS[service]) if (typeof record[m] === 'function') found.push(m);
+        }
+        return found;
+      },
+    });
+  }
+
+  return {
+    config,
+    accounts,
+    account(id, argument = 'account') {
+      const found = accounts.get(id);
+      if (!found) throw new NotFoundError(`argument "${argument}": no account "${id}" is configured`);
+      return found;
+    },
+    metrics,
+    upstreamCalls,
+    requestDuration,
+    logger,
+    async close() {
+      await Promise.allSettled(instances.map((i) => i.close?.()));
+    },
+  };
+}
+
+function throwIt(err: Error): never {
+  throw err;
+}

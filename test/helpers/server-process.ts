@@ -1,0 +1,60 @@
+/** Runs skygraph as a child process (as `npm start` does), to measure its memory from outside. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  dir: string;
+  child: ChildProcess;
+  /** resident set size in bytes, from /proc */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export async function startServerProcess(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'skygraph-proc-'));
+  const file = path.join(dir, 'skygraph.yaml');
+  writeFileSync(file, stringify(config).replaceAll('$DIR', dir));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--port', '0', '--config', file], {
+    cwd: ROOT,
+    env: { ...process.env, SKYGRAPH_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /at (http:\/\/[^\s]+)\/graphql/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`skygraph exited with ${code}: ${stderr}`)));
+    setTimeout(() => reject(new Error(`skygraph did not start in 30 s: ${stderr}`)), 30_000).unref();
+  });
+  return {
+    url,
+    pid: child.pid!,
+    dir,
+    child,
+    rss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+      return kb * 1024;
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

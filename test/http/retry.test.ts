@@ -1,0 +1,244 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuthenticationError, ConnectionFailedError, ProviderError, RateLimitedError, TimeoutError } from '../../src/providers/errors.ts';
+import { createConnection, type Connection, type ConnectionOptions } from '../../src/providers/http/connection.ts';
+import type { HttpRequest, Signer } from '../../src/providers/http/types.ts';
+import { startReplayServer, type RecordedRoute, type ReplayServer } from '../helpers/replay-server.ts';
+import { closedPort, instantSleep, readAll, startRawServer, type RawServer } from './support.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function replay(...routes: RecordedRoute[]): Promise<ReplayServer> {
+  const s = await startReplayServer(routes);
+  cleanup.push(() => s.close());
+  return s;
+}
+async function raw(handler: Parameters<typeof startRawServer>[0]): Promise<RawServer> {
+  const s = await startRawServer(handler);
+  cleanup.push(() => s.close());
+  return s;
+}
+function connect(baseUrl: string, extra: Partial<ConnectionOptions> = {}) {
+  const { sleeps, sleep } = instantSleep();
+  const calls: string[] = [];
+  const conn: Connection = createConnection({ provider: 'test', baseUrl, sleep, recordCall: (op) => calls.push(op), ...extra });
+  cleanup.push(() => conn.close());
+  return { conn, sleeps, calls };
+}
+const ok = { method: 'GET', path: '/v1/thing', status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' };
+
+describe('http: retries', () => {
+  it('retries a GET on 503 and succeeds, counting every attempt', async () => {
+    const server = await replay({ method: 'GET', path: '/v1/thing', status: 503, body: 'busy', times: 2 }, ok);
+    const { conn, sleeps, calls } = connect(`${server.url}/v1`);
+    const res = await conn.request<{ ok: boolean }>({ operation: 'GetThing', path: 'thing' });
+    expect(res.body).toEqual({ ok: true });
+    expect(server.requests).toHaveLength(3);
+    expect(calls).toEqual(['GetThing', 'GetThing', 'GetThing']);
+    expect(sleeps).toHaveLength(2);
+    // full jitter: each delay is in [0, base * 2^attempt)
+    expect(sleeps[0]).toBeGreaterThanOrEqual(0);
+    expect(sleeps[0]).toBeLessThan(200);
+    expect(sleeps[1]).toBeLessThan(400);
+    expect(server.failures).toEqual([]);
+  });
+
+  it('gives up after `retries` and throws a retryable ProviderError', async () => {
+    const server = await replay({ method: 'GET', path: '/v1/thing', status: 502, body: 'bad gateway' });
+    const { conn, sleeps, calls } = connect(`${server.url}/v1`, { retry: { retries: 3, baseDelayMs: 100, maxDelayMs: 250 } });
+    const err = await conn.request({ operation: 'GetThing', path: 'thing' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ status: 502, retryable: true, provider: 'test' });
+    expect(calls).toHaveLength(4);
+    expect(sleeps).toHaveLength(3);
+    sleeps.forEach((ms, i) => expect(ms).toBeLessThan(Math.min(250, 100 * 2 ** i)));
+  });
+
+  it('honours Retry-After in seconds', async () => {
+    const server = await replay({ method: 'GET', path: '/v1/thing', status: 503, headers: { 'retry-after': '2' }, times: 1 }, ok);
+    const { conn, sleeps } = connect(`${server.url}/v1`);
+    await conn.request({ operation: 'GetThing', path: 'thing' });
+    expect(sleeps).toEqual([2000]);
+  });
+
+  it('honours Retry-After as an HTTP-date, relative to the injected clock', async () => {
+    const now = new Date('2025-01-01T00:00:00Z');
+    const at = new Date(now.getTime() + 3000).toUTCString();
+    const server = await replay({ method: 'GET', path: '/v1/thing', status: 429, headers: { 'retry-after': at }, times: 1 }, ok);
+    const { conn, sleeps } = connect(`${server.url}/v1`, { now: () => now });
+    await conn.request({ operation: 'GetThing', path: 'thing' });
+    expect(sleeps).toEqual([3000]);
+  });
+
+  it('caps Retry-After at maxDelayMs and reports it on the final RateLimitedError', async () => {
+    const server = await replay({ method: 'GET', path: '/v1/thing', status: 429, headers: { 'retry-after': '60' }, body: '{"message":"slow down"}' });
+    const { conn, sleeps } = connect(`${server.url}/v1`, { retry: { retries: 1, maxDelayMs: 1500 } });
+    const err = await conn.request({ operation: 'GetThing', path: 'thing' }).catch((e: unknown) => e);
+    expect(sleeps).toEqual([1500]);
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err).toMatchObject({ status: 429, retryAfterMs: 60_000, code: 'RATE_LIMITED' });
+    expect((err as Error).message).toBe('[test] GetThing 429: slow down');
+  });
+
+  it('does not retry a POST on 500', async () => {
+    const server = await replay({ method: 'POST', path: '/v1/things', status: 500, body: '{"message":"boom"}' });
+    const { conn, sleeps, calls } = connect(`${server.url}/v1`);
+    const err = await conn.request({ operation: 'CreateThing', method: 'POST', path: 'things', json: { a: 1 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ status: 500, retryable: true });
+    expect(server.requests).toHaveLength(1);
+    expect(calls).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('retries a POST marked idempotent (AWS Query API reads)', async () => {
+    const server = await replay(
+      { method: 'POST', path: '/', status: 503, times: 1 },
+      { method: 'POST', path: '/', match: (r) => r.form.get('Action') === 'DescribeThings', body: '{"ok":1}' },
+    );
+    const { conn } = connect(server.url);
+    const res = await conn.request({ operation: 'DescribeThings', method: 'POST', form: { Action: 'DescribeThings' }, idempotent: true });
+    expect(res.body).toEqual({ ok: 1 });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('retries a GET when the server resets the connection', async () => {
+    let seen = 0;
+    const server = await raw((req, res) => {
+      if (seen++ === 0) return void req.socket.destroy();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"second":true}');
+    });
+    const { conn, calls, sleeps } = connect(server.url);
+    const res = await conn.request({ operation: 'GetThing', path: 'x' });
+    expect(res.body).toEqual({ second: true });
+    expect(seen).toBe(2);
+    expect(calls).toHaveLength(2);
+    expect(sleeps).toHaveLength(1);
+  });
+
+  it('does not retry a POST when the connection is reset after sending', async () => {
+    let seen = 0;
+    const server = await raw((req) => {
+      seen++;
+      req.socket.destroy();
+    });
+    const { conn } = connect(server.url);
+    const err = await conn.request({ operation: 'CreateThing', method: 'POST', path: 'x', json: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionFailedError);
+    expect(seen).toBe(1);
+  });
+
+  it('retries even a POST on ECONNREFUSED, since nothing was sent', async () => {
+    const port = await closedPort();
+    const { conn, calls, sleeps } = connect(`http://127.0.0.1:${port}`, { retry: { retries: 2 } });
+    const err = await conn.request({ operation: 'CreateThing', method: 'POST', json: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionFailedError);
+    expect((err as Error).message).toBe('[test] CreateThing: connection failed (ECONNREFUSED)');
+    expect(calls).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('does not retry after the connection was closed by the caller', async () => {
+    const server = await replay(ok);
+    const { conn, calls, sleeps } = connect(`${server.url}/v1`);
+    await conn.close();
+    const err = await conn.request({ operation: 'GetThing', path: 'thing' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionFailedError);
+    expect((err as Error).message).toBe('[test] GetThing: connection failed (UND_ERR_DESTROYED)');
+    expect(calls).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('never retries a streamed request body', async () => {
+    let received = 0;
+    const server = await raw((req, res) => {
+      void readAll(req).then((b) => {
+        received += b.length;
+        res.writeHead(503).end('later');
+      });
+    });
+    const { conn, calls, sleeps } = connect(server.url);
+    async function* body() {
+      for (let i = 0; i < 4; i++) yield new Uint8Array(1024).fill(i);
+    }
+    const err = await conn.request({ operation: 'PutObject', method: 'PUT', path: 'b/k', body: body() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ status: 503, retryable: true });
+    expect(calls).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expect(received).toBe(4096);
+  });
+
+  it('re-runs the signer on every attempt with a fresh `now`', async () => {
+    let tick = Date.parse('2025-06-01T12:00:00Z');
+    const now = () => new Date((tick += 1000));
+    const seenAt: Date[] = [];
+    const signer: Signer = {
+      async sign(req: HttpRequest, ctx) {
+        seenAt.push(ctx.now);
+        return { ...req, headers: { ...req.headers, 'x-signed-at': ctx.now.toISOString() } };
+      },
+    };
+    const server = await replay({ method: 'GET', path: '/v1/thing', status: 503, times: 2 }, ok);
+    const { conn } = connect(`${server.url}/v1`, { signer, now });
+    await conn.request({ operation: 'GetThing', path: 'thing' });
+    const stamps = server.requests.map((r) => r.headers['x-signed-at']);
+    expect(seenAt).toHaveLength(3);
+    expect(stamps).toEqual(seenAt.map((d) => d.toISOString()));
+    expect(new Set(stamps).size).toBe(3);
+  });
+
+  function tokenSigner(initial: string, fresh: string) {
+    const state = { token: initial, signs: 0, unauthorized: 0 };
+    const signer: Signer = {
+      async sign(req) {
+        state.signs++;
+        return { ...req, headers: { ...req.headers, 'x-auth-token': state.token } };
+      },
+      onUnauthorized() {
+        state.unauthorized++;
+        state.token = fresh;
+      },
+    };
+    return { state, signer };
+  }
+
+  it('on 401 calls onUnauthorized, re-signs and retries once (also for POST)', async () => {
+    const server = await replay({
+      method: 'POST',
+      path: '/servers',
+      body: (req) => (req.headers['x-auth-token'] === 'fresh' ? { status: 202, body: '{"id":"s1"}' } : { status: 401, body: '{"error":{"message":"expired"}}' }),
+    });
+    const { state, signer } = tokenSigner('stale', 'fresh');
+    const { conn, calls, sleeps } = connect(server.url, { signer });
+    const res = await conn.request({ operation: 'CreateServer', method: 'POST', path: 'servers', json: { name: 'a' } });
+    expect(res.status).toBe(202);
+    expect(state).toEqual({ token: 'fresh', signs: 2, unauthorized: 1 });
+    expect(server.requests.map((r) => r.headers['x-auth-token'])).toEqual(['stale', 'fresh']);
+    expect(calls).toHaveLength(2);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('a second 401 is an AuthenticationError, with exactly one refresh', async () => {
+    const server = await replay({ method: 'GET', path: '/servers', status: 401, body: '{"error":{"message":"nope","title":"Unauthorized"}}' });
+    const { state, signer } = tokenSigner('a', 'b');
+    const { conn } = connect(server.url, { signer });
+    const err = await conn.request({ operation: 'ListServers', path: 'servers' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect((err as Error).message).toBe('[test] ListServers 401 Unauthorized: nope');
+    expect(state.unauthorized).toBe(1);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('stops at once when the caller aborts, mapping a deadline to TimeoutError', async () => {
+    const server = await raw(() => {
+      // never answers
+    });
+    const { conn } = connect(server.url);
+    const err = await conn.request({ operation: 'Slow', signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toBe("[test] Slow: aborted by the caller's deadline");
+  });
+});
