@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 import { ConfigError, findConfigFile, loadConfig } from './config/index.ts';
 import { buildApp } from './server.ts';
 import { createLogger } from './logger.ts';
-import { startServices } from './start-services.ts';
 
 async function main() {
   const { values } = parseArgs({
@@ -28,8 +27,7 @@ async function main() {
   const logger = createLogger();
   const file = findConfigFile(values.config);
   const config = await loadConfig(file);
-  const services = await startServices(config, logger);
-  const app = await buildApp(config, { logger, services });
+  const app = await buildApp(config, { logger });
   const url = await app.start(port, values.host ?? '127.0.0.1');
   logger.info('skygraph listening', {
     graphql: `${url}/graphql`,
@@ -39,7 +37,6 @@ async function main() {
   console.log(`skygraph: GraphQL and GraphiQL at ${url}/graphql (config: ${config.source})`);
   const shutdown = async () => {
     await app.stop();
-    await services.close();
     process.exit(0);
   };
   process.once('SIGINT', shutdown);

@@ -17,7 +17,7 @@ import { createTransfers, type Transfers } from './http/transfers.ts';
 import { handleGetObject, handlePutObject, sendError } from './http/objects.ts';
 import { usePartialFailures } from './plugins/use-partial-failures.ts';
 import { maskError } from './plugins/mask-error.ts';
-import { noServices, type Services } from './services.ts';
+import { createServices, type Services } from './services.ts';
 import type { Logger } from './providers/types.ts';
 
 export interface App {
@@ -34,13 +34,15 @@ export interface App {
 export interface AppOptions {
   logger?: Logger;
   now?: () => Date;
-  services?: Services;
+  /** live-event options (replica id, boost interval); the pubsub URL comes from the config */
+  replicaId?: string;
+  boostIntervalMs?: number;
 }
 
 export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): Promise<App> {
   const runtime = await createRuntime(config, opts);
   const transfers = createTransfers({ key: config.server.urlSigningKey, uploadMaxBytes: config.server.uploadMaxBytes, now: opts.now });
-  const services = opts.services ?? noServices();
+  const services = createServices(runtime, { pubsub: config.pubsub, replicaId: opts.replicaId, boostIntervalMs: opts.boostIntervalMs });
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -179,6 +181,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     async stop() {
       await wsServer.dispose();
       wss.close();
+      await services.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();

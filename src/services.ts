@@ -1,10 +1,22 @@
 /**
- * Long-lived services beside the runtime: live events and deployments. Mutations report what
- * they changed here so subscribers hear of it at once, without waiting for the next poll.
+ * Long-lived services beside the runtime: the live-state hub (shared pollers, pubsub, leases).
+ * Mutations report what they changed here so subscribers hear of it at once, without waiting
+ * for the next poll.
  */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Runtime } from './runtime.ts';
+import { createLiveHub } from './live/hub.ts';
+import { inProcessPubSub } from './live/pubsub-memory.ts';
+import { localLeases } from './live/leases-local.ts';
+import { redisPubSub } from './live/pubsub-redis.ts';
+import { redisLeases } from './live/leases-redis.ts';
+import { balancerResource, nodeResource } from './live/resources.ts';
+import type { LiveHub, LiveKind } from './live/types.ts';
+import type { Service } from './providers/types.ts';
 
 export interface MutationEvent {
-  resource: 'node' | 'loadBalancer';
+  resource: LiveKind;
   kind: 'CREATED' | 'UPDATED' | 'DELETED';
   accountId: string;
   region: string | null;
@@ -15,10 +27,54 @@ export interface MutationEvent {
 }
 
 export interface Services {
+  live: LiveHub;
   /** called after each successful node or balancer mutation */
   mutated(event: MutationEvent): void;
+  close(): Promise<void>;
 }
 
-export function noServices(): Services {
-  return { mutated: () => undefined };
+export interface ServicesOptions {
+  /** `redis://` URL to share events and poll leases between replicas; in-process without it */
+  pubsub?: string | undefined;
+  replicaId?: string;
+  boostIntervalMs?: number;
+}
+
+const SERVICE_OF: Record<LiveKind, Service> = { node: 'COMPUTE', loadBalancer: 'LOADBALANCER' };
+
+export function createServices(runtime: Runtime, opts: ServicesOptions = {}): Services {
+  const url = opts.pubsub;
+  const live = createLiveHub({
+    pubsub: url ? redisPubSub(url, { logger: runtime.logger }) : inProcessPubSub(),
+    leases: url ? redisLeases(url, { logger: runtime.logger }) : localLeases(),
+    replicaId: opts.replicaId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    logger: runtime.logger,
+    boostIntervalMs: opts.boostIntervalMs,
+    intervalMs: (accountId) => runtime.accounts.get(accountId)?.config.pollIntervalMs ?? 5000,
+    targets: (accountId, kind) => {
+      const account = runtime.accounts.get(accountId);
+      if (!account?.definition.services.includes(SERVICE_OF[kind])) return [];
+      return account.regions.map((region) => ({ region }));
+    },
+    list: async (accountId, region, kind) => {
+      const account = runtime.account(accountId);
+      if (kind === 'node') return (await account.compute(region).listNodes()).map(nodeResource);
+      const driver = account.loadBalancer(region);
+      const balancers = await driver.listBalancers();
+      return Promise.all(balancers.map(async (b) => balancerResource(b, await driver.listMembers(b.id))));
+    },
+    onHealth: (accountId, health) => {
+      if (!health.ok) runtime.logger.warn('polling failed', { account: accountId, failures: health.consecutiveFailures, code: health.lastError?.code });
+      else runtime.logger.info('polling recovered', { account: accountId });
+    },
+  });
+  return {
+    live,
+    mutated(event) {
+      live.publishMutation(event).catch((err: unknown) =>
+        runtime.logger.warn('could not publish a mutation event', { account: event.accountId, error: err instanceof Error ? err.message : String(err) }),
+      );
+    },
+    close: () => live.close(),
+  };
 }

@@ -14,5 +14,6 @@ import './container.ts';
 import './member.ts';
 import './load-balancer.ts';
 import './account-resources.ts';
+import './subscriptions.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -49,7 +49,7 @@ export async function startServerProcess(config: Record<string, unknown>, env: R
       return kb * 1024;
     },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis } from '../helpers/redis.ts';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+import { collect, wsClient } from '../helpers/ws-client.ts';
+
+// why: a generous interval keeps the lease (2 intervals) stable on a loaded 2-core CI machine
+const INTERVAL = 500;
+
+async function listNodeCalls(s: ServerProcess): Promise<number> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const m = /^skygraph_upstream_calls_total\{account="shared",operation="listNodes"\} (\d+)$/m.exec(text);
+  return Number(m?.[1] ?? 0);
+}
+
+describe('api: two replicas through Redis', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  beforeAll(async () => {
+    redis = await startRedis();
+    const config = { pubsub: redis.url, accounts: [{ id: 'shared', driver: 'sandbox', pollIntervalMs: INTERVAL, options: { nodes: 3 } }] };
+    [a, b] = await Promise.all([startServerProcess(config), startServerProcess(config)]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+  });
+
+  it('delivers an event to subscribers on both replicas, polls on one, and fails over when it dies', async () => {
+    const ca = wsClient(a.url);
+    const cb = wsClient(b.url);
+    const query = 'subscription { nodeChanged(accounts: ["shared"]) { kind source node { name } } }';
+    const sa = collect<{ nodeChanged: { kind: string; node: { name: string } } }>(ca, query);
+    const sb = collect<{ nodeChanged: { kind: string; node: { name: string } } }>(cb, query);
+    await new Promise((r) => setTimeout(r, 4 * INTERVAL));
+
+    // exactly one replica holds the lease and polls
+    const [a0, b0] = await Promise.all([listNodeCalls(a), listNodeCalls(b)]);
+    await new Promise((r) => setTimeout(r, 8 * INTERVAL));
+    const [a1, b1] = await Promise.all([listNodeCalls(a), listNodeCalls(b)]);
+    const polledA = a1 - a0;
+    const polledB = b1 - b0;
+    expect([polledA, polledB].filter((n) => n > 0)).toHaveLength(1);
+    expect(Math.max(polledA, polledB)).toBeLessThanOrEqual(9);
+
+    // a change made on one replica reaches the subscribers of both
+    const refs = await (await fetch(`${a.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ sizes(account: "shared") { nativeId } images(account: "shared", first: 1) { edges { node { nativeId } } } }' }),
+    })).json() as { data: { sizes: { nativeId: string }[]; images: { edges: { node: { nativeId: string } }[] } } };
+    const create = await fetch(`${a.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation($s: ID!, $i: ID!) { createNode(input: { account: "shared", name: "from-a", size: $s, image: $i }) { id } }',
+        variables: { s: refs.data.sizes[0]!.nativeId, i: refs.data.images.edges[0]!.node.nativeId },
+      }),
+    });
+    expect(create.status).toBe(200);
+    const [ea] = await sa.waitFor(1);
+    const [eb] = await sb.waitFor(1);
+    expect(ea!.nodeChanged).toMatchObject({ kind: 'CREATED', node: { name: 'from-a' } });
+    expect(eb!.nodeChanged).toMatchObject({ kind: 'CREATED', node: { name: 'from-a' } });
+
+    // the poller dies without releasing its lease; the other takes over within two intervals after the lease expires
+    const [holder, other] = polledA > 0 ? [a, b] : [b, a];
+    holder.child.kill('SIGKILL');
+    const before = await listNodeCalls(other);
+    const deadline = Date.now() + 2 * INTERVAL /* lease ttl */ + 2 * INTERVAL + 2000;
+    let took = false;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, INTERVAL / 2));
+      if ((await listNodeCalls(other)) > before) {
+        took = true;
+        break;
+      }
+    }
+    expect(took).toBe(true);
+    sa.stop();
+    sb.stop();
+    await Promise.allSettled([ca.dispose(), cb.dispose()]);
+  }, 60_000);
+});
