@@ -12,6 +12,8 @@ APT_PACKAGES=(
   swift-account   # scripts/swift-start.sh: account server
   python3-swift   # scripts/swift-start.sh (pulls python3-lxml, which s3api needs)
   memcached       # scripts/swift-start.sh: tempauth keeps its tokens in memcache
+  openssh-server  # test/deploy (private sshd on 127.0.0.1), scripts/sshd-start.sh; policy-rc.d keeps the system sshd down
+  openssh-client  # test/helpers/sshd.ts: ssh-keygen for host and client keys
 )
 
 missing=()

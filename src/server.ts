@@ -37,12 +37,13 @@ export interface AppOptions {
   /** live-event options (replica id, boost interval); the pubsub URL comes from the config */
   replicaId?: string;
   boostIntervalMs?: number;
+  deployPollMs?: number;
 }
 
 export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): Promise<App> {
   const runtime = await createRuntime(config, opts);
   const transfers = createTransfers({ key: config.server.urlSigningKey, uploadMaxBytes: config.server.uploadMaxBytes, now: opts.now });
-  const services = createServices(runtime, { pubsub: config.pubsub, replicaId: opts.replicaId, boostIntervalMs: opts.boostIntervalMs });
+  const services = createServices(runtime, { pubsub: config.pubsub, replicaId: opts.replicaId, boostIntervalMs: opts.boostIntervalMs, deployPollMs: opts.deployPollMs });
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',

@@ -14,6 +14,8 @@ import { redisLeases } from './live/leases-redis.ts';
 import { balancerResource, nodeResource } from './live/resources.ts';
 import type { LiveHub, LiveKind } from './live/types.ts';
 import type { Service } from './providers/types.ts';
+import { createDeploymentManager } from './deploy/manager.ts';
+import type { DeploymentManager } from './deploy/types.ts';
 
 export interface MutationEvent {
   resource: LiveKind;
@@ -28,6 +30,9 @@ export interface MutationEvent {
 
 export interface Services {
   live: LiveHub;
+  deployments: DeploymentManager;
+  /** region of each deployment's node, for Deployment.node */
+  deploymentRegions: Map<string, string | null>;
   /** called after each successful node or balancer mutation */
   mutated(event: MutationEvent): void;
   close(): Promise<void>;
@@ -38,6 +43,8 @@ export interface ServicesOptions {
   pubsub?: string | undefined;
   replicaId?: string;
   boostIntervalMs?: number;
+  /** how often a deployment polls its node's state (ms) */
+  deployPollMs?: number;
 }
 
 const SERVICE_OF: Record<LiveKind, Service> = { node: 'COMPUTE', loadBalancer: 'LOADBALANCER' };
@@ -68,13 +75,19 @@ export function createServices(runtime: Runtime, opts: ServicesOptions = {}): Se
       else runtime.logger.info('polling recovered', { account: accountId });
     },
   });
+  const deployments = createDeploymentManager({ logger: runtime.logger, pollMs: opts.deployPollMs });
   return {
     live,
+    deployments,
+    deploymentRegions: new Map(),
     mutated(event) {
       live.publishMutation(event).catch((err: unknown) =>
         runtime.logger.warn('could not publish a mutation event', { account: event.accountId, error: err instanceof Error ? err.message : String(err) }),
       );
     },
-    close: () => live.close(),
+    async close() {
+      await deployments.close();
+      await live.close();
+    },
   };
 }

@@ -18,6 +18,12 @@ export interface ServerConfig {
   urlSigningKey?: string | undefined;
 }
 
+/** A private key for SSH deployments, named by `keyRef`; loaded at start, never returned. */
+export interface SshKeyConfig {
+  privateKey: string;
+  passphrase?: string | undefined;
+}
+
 export interface SkygraphConfig {
   /** where the config came from, for messages; '<embedded default>' without a file */
   source: string;
@@ -25,6 +31,8 @@ export interface SkygraphConfig {
   /** `redis://host:port` to share events and poll leases between replicas */
   pubsub?: string | undefined;
   server: ServerConfig;
+  /** SSH keys for deployNode, by name (`sshKeys: { deploy: { privateKeyFile: ~/.ssh/id_ed25519 } }`) */
+  sshKeys: Record<string, SshKeyConfig>;
 }
 
 export class ConfigError extends Error {
@@ -98,7 +106,7 @@ export async function validateConfig(
   const problems: string[] = [];
   if (!isObject(raw)) throw new ConfigError(source, ['top level must be a mapping with an `accounts` list']);
   const interpolated = interpolate(raw, env, '', problems) as Record<string, unknown>;
-  const known = new Set(['accounts', 'pubsub', 'server']);
+  const known = new Set(['accounts', 'pubsub', 'server', 'sshKeys']);
   for (const key of Object.keys(interpolated)) {
     if (!known.has(key)) problems.push(`unknown top-level field "${key}" (expected: ${[...known].join(', ')})`);
   }
@@ -126,8 +134,9 @@ export async function validateConfig(
   }
 
   const server = validateServer(interpolated.server, problems);
+  const sshKeys = validateSshKeys(interpolated.sshKeys, source, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { source, accounts, pubsub, server };
+  return { source, accounts, pubsub, server, sshKeys };
 }
 
 const ACCOUNT_FIELDS = new Set([
@@ -259,6 +268,44 @@ function validateServer(raw: unknown, problems: string[]): ServerConfig {
     else server[key] = v;
   }
   return server;
+}
+
+function validateSshKeys(raw: unknown, source: string, problems: string[]): Record<string, SshKeyConfig> {
+  const keys: Record<string, SshKeyConfig> = {};
+  if (raw === undefined) return keys;
+  if (!isObject(raw)) {
+    problems.push('field "sshKeys" must be a mapping of key names to { privateKey | privateKeyFile, passphrase }');
+    return keys;
+  }
+  for (const [name, entry] of Object.entries(raw)) {
+    const at = `field "sshKeys.${name}"`;
+    if (!isObject(entry)) {
+      problems.push(`${at} must be a mapping with privateKey or privateKeyFile`);
+      continue;
+    }
+    let privateKey: string | undefined;
+    if (typeof entry.privateKey === 'string' && entry.privateKey) privateKey = entry.privateKey;
+    else if (typeof entry.privateKeyFile === 'string' && entry.privateKeyFile) {
+      const base = source.startsWith('<') ? process.cwd() : path.dirname(source);
+      const file = path.resolve(base, entry.privateKeyFile.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
+      try {
+        privateKey = readFileSync(file, 'utf8');
+      } catch {
+        problems.push(`${at}.privateKeyFile: cannot read ${file}`);
+        continue;
+      }
+    }
+    if (!privateKey) {
+      problems.push(`${at} needs privateKey or privateKeyFile`);
+      continue;
+    }
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKey)) {
+      problems.push(`${at} is not a PEM or OpenSSH private key`);
+      continue;
+    }
+    keys[name] = { privateKey, passphrase: typeof entry.passphrase === 'string' ? entry.passphrase : undefined };
+  }
+  return keys;
 }
 
 /** Replaces ${NAME} in every string; `$${` escapes. Missing variables are problems naming the path. */

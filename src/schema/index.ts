@@ -15,5 +15,6 @@ import './member.ts';
 import './load-balancer.ts';
 import './account-resources.ts';
 import './subscriptions.ts';
+import './deployment.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

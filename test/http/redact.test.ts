@@ -25,7 +25,9 @@ describe('http: redact', () => {
       headers: { authorization: auth, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', password: 'hunter22' } } } }, token: { id: 'tkn-99999' } }),
     });
-    expect(secrets).toEqual(expect.arrayContaining([auth, 'AKIDEXAMPLE', '5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7', 'tok123456', 'abcd1234', 'pa55word', 'hunter22', 'tkn-99999']));
+    expect(secrets).toEqual(expect.arrayContaining([auth, '5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7', 'tok123456', 'abcd1234', 'pa55word', 'hunter22', 'tkn-99999']));
+    // why: ordinary words of the header must survive in error messages (an access key id is an identifier)
+    for (const word of ['Signature', 'Credential', 'us-east-1', 'aws4_request', 'SignedHeaders=host', 'AKIDEXAMPLE']) expect(secrets).not.toContain(word);
     expect(secrets).not.toContain('m1');
     expect(secrets).not.toContain('admin');
     expect(secrets).not.toContain('password');

@@ -29,7 +29,7 @@ export const SECRET_HEADERS: readonly string[] = [
 /** Parameter / field names treated as secret in queries, forms and JSON bodies. */
 const SECRET_NAME = /auth|token|secret|passw|credential|signature|(^|[_-])sig$|api-?key|access-?key|private/i;
 /** why: fragments shorter than this are ordinary words more often than secrets */
-const MIN_PIECE = 8;
+const MIN_PIECE = 16;
 const MIN_SECRET = 4;
 
 export function isSecretHeader(name: string): boolean {
@@ -74,7 +74,8 @@ export function collectSecrets(req: HttpRequest): string[] {
   const add = (value: string) => {
     if (value.length < MIN_SECRET) return;
     out.push(value);
-    for (const piece of value.split(/[\s,;=:/]+/)) if (piece.length >= MIN_PIECE && piece !== value) out.push(piece);
+    // why: only key-like pieces (long, with a digit); words such as Signature or a region must survive
+    for (const piece of value.split(/[\s,;=:/]+/)) if (piece.length >= MIN_PIECE && /\d/.test(piece) && piece !== value) out.push(piece);
   };
   for (const [name, value] of Object.entries(req.headers)) if (isSecretHeader(name)) add(value);
   for (const [name, value] of req.url.searchParams) if (isSecretName(name)) add(value);

@@ -1,0 +1,240 @@
+/**
+ * deployNode / deployToNode: create (or take) a node, wait for it and its SSH port, run steps,
+ * and stream the output live through deploymentProgress. Private keys come from the config
+ * (`sshKeys`, named by keyRef) or an argument that is used once and never stored or echoed.
+ */
+import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
+import { decodeId } from '../ids.ts';
+import { InvalidInputError, NotFoundError } from '../providers/errors.ts';
+import type { Node as NodeModel } from '../providers/types.ts';
+import type { Deployment as DeploymentModel, DeploymentEvent, DeployStep, SshOptions, StepResult } from '../deploy/types.ts';
+import { scope, withDeadline } from '../resolvers/fan-out.ts';
+import { createNodeFrom, CreateNodeInput, Node } from './node.ts';
+import { DateTimeScalar } from './scalars.ts';
+
+const DeploymentStatus = builder.enumType('DeploymentStatus', {
+  values: ['PENDING', 'WAITING_FOR_NODE', 'WAITING_FOR_SSH', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const,
+});
+const StepStatus = builder.enumType('StepStatus', { values: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const });
+
+const StepResultRef = builder.objectRef<StepResult>('StepResult').implement({
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    kind: t.exposeString('kind'),
+    name: t.exposeString('name'),
+    status: t.field({ type: StepStatus, resolve: (s) => s.status }),
+    exitCode: t.exposeInt('exitCode', { nullable: true }),
+    stdout: t.exposeString('stdout'),
+    stderr: t.exposeString('stderr'),
+    truncated: t.exposeBoolean('truncated', { description: 'Output went past the per-step bound and was cut.' }),
+    startedAt: t.field({ type: DateTimeScalar, nullable: true, resolve: (s) => s.startedAt }),
+    durationMs: t.exposeInt('durationMs', { nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+  }),
+});
+
+const DeploymentErrorRef = builder.objectRef<{ code: string; message: string }>('DeploymentError').implement({
+  fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
+});
+
+export const Deployment = builder.objectRef<DeploymentModel>('Deployment').implement({
+  description: 'A node being set up over SSH, step by step.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.field({ type: DeploymentStatus, resolve: (d) => d.status }),
+    account: t.exposeString('accountId'),
+    node: t.field({
+      type: Node,
+      nullable: true,
+      resolve: async (d, _args, ctx) => {
+        if (!d.nodeId) return null;
+        const region = ctx.services.deploymentRegions.get(d.id) ?? null;
+        const n = await ctx.loaders.compute(d.accountId, region).node.load(d.nodeId);
+        return n ? scope(n, d.accountId, region) : null;
+      },
+    }),
+    address: t.exposeString('address', { nullable: true }),
+    username: t.exposeString('username', { nullable: true }),
+    steps: t.field({ type: [StepResultRef], resolve: (d) => d.steps }),
+    error: t.field({ type: DeploymentErrorRef, nullable: true, resolve: (d) => d.error }),
+    createdAt: t.field({ type: DateTimeScalar, resolve: (d) => d.createdAt }),
+    updatedAt: t.field({ type: DateTimeScalar, resolve: (d) => d.updatedAt }),
+  }),
+});
+
+type StepInputShape = {
+  sshKey?: { publicKey: string; name?: string | null } | null;
+  script?: { script: string; args?: string[] | null; interpreter?: string | null; timeoutMs?: number | null; name?: string | null } | null;
+  file?: { path: string; content: string; mode?: number | null; name?: string | null } | null;
+  multi?: { steps: StepInputShape[]; continueOnError?: boolean | null } | null;
+};
+
+const DeployStepInput = builder.inputRef<StepInputShape>('DeployStepInput');
+DeployStepInput.implement({
+  description: 'Exactly one of sshKey, script, file or multi.',
+  fields: (t) => ({
+    sshKey: t.field({ type: builder.inputType('SshKeyStepInput', { fields: (f) => ({ publicKey: f.string({ required: true }), name: f.string() }) }) }),
+    script: t.field({
+      type: builder.inputType('ScriptStepInput', {
+        fields: (f) => ({
+          script: f.string({ required: true }),
+          args: f.stringList(),
+          interpreter: f.string({ description: 'Absolute path of the program that runs the script; default /bin/sh.' }),
+          timeoutMs: f.int(),
+          name: f.string(),
+        }),
+      }),
+    }),
+    file: t.field({
+      type: builder.inputType('FileStepInput', {
+        fields: (f) => ({ path: f.string({ required: true }), content: f.string({ required: true }), mode: f.int({ description: 'e.g. 420 for 0644' }), name: f.string() }),
+      }),
+    }),
+    multi: t.field({
+      type: builder.inputType('MultiStepInput', {
+        fields: (f) => ({ steps: f.field({ type: [DeployStepInput], required: true }), continueOnError: f.boolean() }),
+      }),
+    }),
+  }),
+});
+
+const SshInput = builder.inputType('SshInput', {
+  fields: (t) => ({
+    username: t.string({ required: true }),
+    alternateUsernames: t.stringList(),
+    port: t.int(),
+    keyRef: t.string({ description: 'Name of a key under `sshKeys` in the config.' }),
+    privateKey: t.string({ description: 'A private key used for this deployment only; never stored or echoed. Prefer keyRef.' }),
+    hostKeyFingerprint: t.string({ description: 'SHA256:... of the host key to pin; a different key fails the deployment.' }),
+    timeoutMs: t.int({ description: 'Deadline for the node to run and SSH to accept a login.' }),
+    connectTimeoutMs: t.int(),
+    addressPreference: t.string({ description: '"public" (default) or "private": which of the node\'s own addresses to try first.' }),
+  }),
+});
+
+function toStep(input: StepInputShape, at: string): DeployStep {
+  const set = (['sshKey', 'script', 'file', 'multi'] as const).filter((k) => input[k]);
+  if (set.length !== 1) throw new InvalidInputError(`argument "${at}" must set exactly one of sshKey, script, file, multi`, { field: at });
+  if (input.sshKey) return { kind: 'sshKey', publicKey: input.sshKey.publicKey, name: input.sshKey.name ?? undefined };
+  if (input.script) {
+    const s = input.script;
+    return { kind: 'script', script: s.script, args: s.args ?? undefined, interpreter: s.interpreter ?? undefined, timeoutMs: s.timeoutMs ?? undefined, name: s.name ?? undefined };
+  }
+  if (input.file) return { kind: 'file', path: input.file.path, content: input.file.content, mode: input.file.mode ?? undefined, name: input.file.name ?? undefined };
+  const m = input.multi!;
+  return { kind: 'multi', steps: m.steps.map((s, i) => toStep(s, `${at}.multi.steps[${i}]`)), continueOnError: m.continueOnError ?? undefined };
+}
+
+function toSsh(ctx: Context, ssh: typeof SshInput.$inferInput): SshOptions {
+  let privateKey = ssh.privateKey ?? undefined;
+  let passphrase: string | undefined;
+  if (ssh.keyRef) {
+    const key = ctx.runtime.config.sshKeys[ssh.keyRef];
+    if (!key) throw new InvalidInputError(`argument "ssh.keyRef": no key "${ssh.keyRef}" under sshKeys in the config`, { field: 'ssh.keyRef' });
+    privateKey = key.privateKey;
+    passphrase = key.passphrase;
+  }
+  if (!privateKey) throw new InvalidInputError('argument "ssh" needs keyRef (a key named in the config) or privateKey', { field: 'ssh.keyRef' });
+  const pref = ssh.addressPreference ?? 'public';
+  if (pref !== 'public' && pref !== 'private') throw new InvalidInputError('argument "ssh.addressPreference" must be "public" or "private"', { field: 'ssh.addressPreference' });
+  return {
+    username: ssh.username,
+    alternateUsernames: ssh.alternateUsernames ?? undefined,
+    port: ssh.port ?? undefined,
+    privateKey,
+    passphrase,
+    hostKeyFingerprint: ssh.hostKeyFingerprint ?? undefined,
+    timeoutMs: ssh.timeoutMs ?? undefined,
+    connectTimeoutMs: ssh.connectTimeoutMs ?? undefined,
+    addressPreference: pref,
+  };
+}
+
+function getNodeFn(ctx: Context, accountId: string, region: string | null) {
+  const account = ctx.runtime.account(accountId);
+  return async (id: string): Promise<NodeModel> => {
+    const driver = account.compute(region);
+    const node = driver.getNodes ? (await driver.getNodes([id]))[0] : (await driver.listNodes()).find((n) => n.id === id);
+    if (!node) throw new NotFoundError(`node ${id} not found in account "${accountId}"`);
+    return node;
+  };
+}
+
+const DeployNodeInput = builder.inputType('DeployNodeInput', {
+  fields: (t) => ({
+    create: t.field({ type: CreateNodeInput, required: true }),
+    steps: t.field({ type: [DeployStepInput], required: true }),
+    ssh: t.field({ type: SshInput, required: true }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  deployNode: t.field({
+    type: Deployment,
+    description: 'Create a node, wait until it runs and SSH answers, then run the steps. Returns at once; follow it with deployment(id) or deploymentProgress(id).',
+    args: { input: t.arg({ type: DeployNodeInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      const steps = input.steps.map((s, i) => toStep(s, `input.steps[${i}]`));
+      const ssh = toSsh(ctx, input.ssh);
+      const account = ctx.runtime.account(String(input.create.account), 'input.create.account');
+      const region = input.create.region ?? account.regions[0] ?? null;
+      const d = ctx.services.deployments.start({
+        accountId: account.config.id,
+        create: async () => createNodeFrom(ctx, input.create, 'input.create'),
+        getNode: getNodeFn(ctx, account.config.id, region),
+        steps,
+        ssh,
+      });
+      ctx.services.deploymentRegions.set(d.id, region);
+      return d;
+    },
+  }),
+  deployToNode: t.field({
+    type: Deployment,
+    description: 'Run deployment steps on an existing node over SSH.',
+    args: { node: t.arg.id({ required: true }), steps: t.arg({ type: [DeployStepInput], required: true }), ssh: t.arg({ type: SshInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const nd = decodeId(String(args.node), 'Node', 'node');
+      const account = ctx.runtime.account(nd.account, 'node');
+      const steps = args.steps.map((s, i) => toStep(s, `steps[${i}]`));
+      const ssh = toSsh(ctx, args.ssh);
+      const getNode = getNodeFn(ctx, nd.account, nd.region);
+      await withDeadline(account, 'node', () => getNode(nd.parts[0] ?? ''));
+      const d = ctx.services.deployments.start({ accountId: nd.account, nodeId: nd.parts[0], getNode, steps, ssh });
+      ctx.services.deploymentRegions.set(d.id, nd.region);
+      return d;
+    },
+  }),
+}));
+
+builder.queryField('deployment', (t) =>
+  t.field({
+    type: Deployment,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.deployments.get(String(args.id)) ?? null,
+  }),
+);
+
+const DeploymentProgress = builder.objectRef<DeploymentEvent>('DeploymentProgress').implement({
+  description: 'A status change (with the whole deployment), an output chunk, or a step change.',
+  fields: (t) => ({
+    type: t.string({ description: 'STATUS, OUTPUT or STEP', resolve: (e) => e.type.toUpperCase() }),
+    deployment: t.field({ type: Deployment, nullable: true, resolve: (e) => (e.type === 'status' ? e.deployment : null) }),
+    stepIndex: t.int({ nullable: true, resolve: (e) => (e.type === 'output' ? e.stepIndex : e.type === 'step' ? e.step.index : null) }),
+    stream: t.string({ nullable: true, resolve: (e) => (e.type === 'output' ? e.stream : null) }),
+    chunk: t.string({ nullable: true, resolve: (e) => (e.type === 'output' ? e.chunk : null) }),
+    step: t.field({ type: StepResultRef, nullable: true, resolve: (e) => (e.type === 'step' ? e.step : null) }),
+  }),
+});
+
+builder.subscriptionField('deploymentProgress', (t) =>
+  t.field({
+    type: DeploymentProgress,
+    description: 'Status changes and output chunks of one deployment as they happen; ends after the final status.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => ctx.services.deployments.subscribe(String(args.id)),
+    resolve: (e) => e,
+  }),
+);
