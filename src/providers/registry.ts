@@ -9,6 +9,11 @@ type Loader = () => Promise<ProviderDefinition>;
 const DRIVERS: Record<string, Loader> = {
   sandbox: async () => (await import('./sandbox/index.ts')).sandboxProvider,
   local: async () => (await import('./local/index.ts')).localProvider,
+  ec2: async () => (await import('./aws/ec2/index.ts')).ec2Provider,
+  elb: async () => (await import('./aws/elb/index.ts')).elbProvider,
+  alb: async () => (await import('./aws/alb/index.ts')).albProvider,
+  swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
+  cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
 };
 
 /** Every registered driver name, sorted. */

@@ -2,7 +2,7 @@
  * Compute conformance suite: every ComputeDriver runs it first, then adds its own cases.
  * Optional methods are tested when the driver declares them; the declaration is itself checked.
  */
-import ssh2 from 'ssh2';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/providers/errors.ts';
 import type {
@@ -334,7 +334,17 @@ export function defaultNodeInput(sizes: Size[], images: Image[], locations: Loca
   return { name: uniqueName(), sizeId: cheapest.id, imageId: images[0].id, locationId: locations[0]?.id };
 }
 
-/** A fresh `ssh-ed25519 AAAA... comment` line. */
+/**
+ * A fresh `ssh-ed25519 AAAA... comment` line. (Not ssh2.utils.generateKeyPairSync: it drops
+ * leading zero bytes of the key, so 1 key in 256 is malformed.)
+ */
 export function opensshEd25519PublicKey(comment: string): string {
-  return ssh2.utils.generateKeyPairSync('ed25519', { comment }).public.trim();
+  const raw = Buffer.from(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const field = (data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    return Buffer.concat([length, data]);
+  };
+  const blob = Buffer.concat([field(Buffer.from('ssh-ed25519')), field(raw)]);
+  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
 }

@@ -62,6 +62,7 @@ export async function containerPath(root: string, name: string): Promise<string>
   const real = await realpathOrUndefined(path);
   if (real === undefined) throw notFound('container', name);
   if (real !== path) throw invalid(`container ${JSON.stringify(name)} resolves outside its place in the storage root`, 'container');
+  if (!(await lstat(path)).isDirectory()) throw notFound('container', name);
   return path;
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Lists 10,000 EC2 instances through the GraphQL API: skygraph in-process, the EC2 server
+ * (test/helpers/ec2-server.ts, 10 DescribeInstances pages of 1,000 rendered from the recorded
+ * templates) in a child process so its memory is not counted. Prints wall time and upstream
+ * calls per query, and the peak RSS of the skygraph process.
+ *   npx tsx bench/ec2-list.ts
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { validateConfig } from '../src/config/index.ts';
+import { createLogger } from '../src/logger.ts';
+import { buildApp } from '../src/server.ts';
+import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Server } from '../test/helpers/ec2-server.ts';
+
+const INSTANCES = 10_000;
+const RUNS = 5;
+const QUERY = '{ nodes(accounts:["aws"], first: 1000) { totalCount edges { node { id name state image { name } size { name price } } } } }';
+
+if (process.argv.includes('--serve-ec2')) {
+  const server = await startEc2Server({ generated: INSTANCES, seed: false, pageSize: 1000 });
+  console.log(`EC2_URL=${server.url}`);
+  process.stdin.resume();
+  process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-ec2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`EC2 server exited with ${code}`)));
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line.startsWith('EC2_URL=')) resolve(line.slice('EC2_URL='.length));
+      });
+    });
+    const config = await validateConfig(
+      { accounts: [{ id: 'aws', driver: 'ec2', region: 'us-east-1', endpoint, credentials: { accessKeyId: EC2_TEST_KEY_ID, secretAccessKey: EC2_TEST_SECRET } }] },
+      '<bench>',
+    );
+    const app = await buildApp(config, { logger: createLogger('silent') });
+    const url = await app.start(0, '127.0.0.1');
+    const baseline = process.memoryUsage().rss;
+    let sampledPeak = baseline;
+    const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage().rss)), 10);
+
+    console.log(`ec2: ${INSTANCES} instances in pages of 1000, ${RUNS} runs of: ${QUERY}`);
+    for (let run = 1; run <= RUNS; run++) {
+      const callsBefore = app.runtime.upstreamCalls.sum({ account: 'aws' });
+      const byOp = (op: string) => app.runtime.upstreamCalls.get({ account: 'aws', operation: op });
+      const [listBefore, imagesBefore] = [byOp('DescribeInstances'), byOp('DescribeImages')];
+      const started = performance.now();
+      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+      const text = await res.text();
+      const ms = performance.now() - started;
+      const json = JSON.parse(text) as { data?: { nodes: { totalCount: number; edges: { node: { image: unknown; size: { price: number } | null } }[] } }; errors?: unknown[] };
+      if (json.errors || !json.data) throw new Error(`query failed: ${text.slice(0, 500)}`);
+      const { totalCount, edges } = json.data.nodes;
+      if (totalCount !== INSTANCES || edges.length !== 1000) throw new Error(`expected ${INSTANCES} nodes and 1000 edges, got ${totalCount} and ${edges.length}`);
+      if (!edges.every((e) => e.node.image && e.node.size?.price)) throw new Error('a node lacks its image or size');
+      console.log(
+        `run ${run}: ${ms.toFixed(0)} ms, upstream calls ${app.runtime.upstreamCalls.sum({ account: 'aws' }) - callsBefore} ` +
+          `(DescribeInstances ${byOp('DescribeInstances') - listBefore}, DescribeImages ${byOp('DescribeImages') - imagesBefore}), response ${(text.length / 1024).toFixed(0)} KiB`,
+      );
+    }
+    clearInterval(sampler);
+    await app.stop();
+    const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+    console.log(`skygraph process RSS: before queries ${mib(baseline)}, peak sampled ${mib(sampledPeak)}, peak (getrusage maxRSS) ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  } finally {
+    child.stdin!.end();
+    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+  }
+}

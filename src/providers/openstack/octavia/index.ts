@@ -1,0 +1,112 @@
+/**
+ * The `octavia` provider: OpenStack Octavia v2 load balancers (listeners, pools, members).
+ *
+ * ```yaml
+ * accounts:
+ *   - id: lab-lb
+ *     driver: octavia
+ *     regions: [RegionOne]
+ *     endpoint: https://octavia.example.net:9876        # the load-balancer endpoint
+ *     credentials: { token: ${OS_TOKEN} }               # preset token
+ *     options:
+ *       vipSubnetId: 1fc55cbc-d23e-4114-aa84-5b4211f6fa79   # default for createBalancer ex.vipSubnetId
+ *       memberSubnetId: 1fc55cbc-d23e-4114-aa84-5b4211f6fa79 # optional; default the VIP subnet
+ * ```
+ *
+ * Auth today is the preset token mode (credentials.token + endpoint); Keystone catalog auth
+ * arrives with src/providers/openstack/identity.
+ */
+import { InvalidInputError, type SkygraphError } from '../../errors.ts';
+import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../../http/connection.ts';
+import { mapErrorResponse } from '../../http/map-errors.ts';
+import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
+import { createPresetTokenAuth, requireEndpoint, type OpenStackAuth } from '../nova/auth.ts';
+import { DRIVER_NAME, octaviaLoadBalancerDriver } from './loadbalancer.ts';
+
+export { octaviaProvisioningState } from './loadbalancer.ts';
+
+/** Test seams and tuning. */
+export interface OctaviaDeps {
+  retry?: Partial<RetryOptions>;
+  /** used by the connection's backoff and by the waits for ACTIVE */
+  sleep?: (ms: number) => Promise<void>;
+  auth?: OpenStackAuth;
+  pollIntervalMs?: number;
+  waitTimeoutMs?: number;
+}
+
+const OPTION_KEYS = ['vipSubnetId', 'memberSubnetId'];
+
+export function createOctaviaProvider(deps: OctaviaDeps = {}): ProviderDefinition {
+  return {
+    name: DRIVER_NAME,
+    services: ['LOADBALANCER'],
+    regional: false,
+    validate: validateOctaviaAccount,
+    create: (ctx) => createOctaviaInstance(ctx, deps),
+  };
+}
+
+export const octaviaProvider: ProviderDefinition = createOctaviaProvider();
+
+export function createOctaviaInstance(ctx: DriverContext, deps: OctaviaDeps = {}): ProviderInstance {
+  const auth = deps.auth ?? presetAuth(ctx.account);
+  let conn: Promise<Connection> | undefined;
+  const open = () =>
+    (conn ??= requireEndpoint(auth, DRIVER_NAME, 'load-balancer', ctx.region, 'endpoint')
+      // why: catalogs list Octavia both with and without the version; paths here carry /v2 themselves
+      .then((url) => createConnection({
+        provider: DRIVER_NAME,
+        baseUrl: url.replace(/\/v2(\.0)?\/?$/, ''),
+        signer: auth,
+        recordCall: ctx.recordCall,
+        now: ctx.now,
+        retry: deps.retry,
+        sleep: deps.sleep,
+        parseError: parseOctaviaError,
+      }))
+      .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
+  const opt = (key: string) => (typeof ctx.account.options[key] === 'string' && ctx.account.options[key] !== '' ? (ctx.account.options[key] as string) : undefined);
+  return {
+    loadBalancer: octaviaLoadBalancerDriver(
+      open,
+      { vipSubnetId: opt('vipSubnetId'), memberSubnetId: opt('memberSubnetId'), pollIntervalMs: deps.pollIntervalMs, waitTimeoutMs: deps.waitTimeoutMs, sleep: deps.sleep, now: ctx.now },
+      ctx.logger,
+    ),
+    close: async () => {
+      if (conn) await (await conn.catch(() => undefined))?.close();
+    },
+  };
+}
+
+export function validateOctaviaAccount(account: AccountConfig): string[] {
+  const problems: string[] = [];
+  if ((account.credentials.token ?? '').trim() === '') problems.push('credentials.token is required (preset token mode; Keystone sign-in is not available in this driver yet)');
+  if (account.endpoint === undefined || !URL.canParse(account.endpoint)) problems.push('endpoint is required: the load-balancer endpoint URL the token is valid for');
+  for (const [key, value] of Object.entries(account.options)) {
+    if (!OPTION_KEYS.includes(key)) problems.push(`options.${key} is not an octavia option (known: ${OPTION_KEYS.join(', ')})`);
+    else if (typeof value !== 'string' || value.trim() === '') problems.push(`options.${key} must be a non-empty string`);
+  }
+  return problems;
+}
+
+/** Octavia (WSME) errors are `{"faultcode": "Client", "faultstring": "...", "debuginfo": null}`. */
+export function parseOctaviaError(info: ErrorResponseInfo): SkygraphError | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(info.bodyText);
+  } catch {
+    return undefined;
+  }
+  const fault = body && typeof body === 'object' ? (body as Record<string, unknown>).faultstring : undefined;
+  if (typeof fault !== 'string') return undefined;
+  return mapErrorResponse({ ...info, bodyText: JSON.stringify({ message: fault }) }, DRIVER_NAME, [], new Date());
+}
+
+// --- Internal helpers ---
+
+function presetAuth(account: AccountConfig): OpenStackAuth {
+  const token = account.credentials.token;
+  if (!token) throw new InvalidInputError('credentials.token is required (preset token mode)', { provider: DRIVER_NAME, field: 'credentials.token' });
+  return createPresetTokenAuth({ token, endpoints: { 'load-balancer': account.endpoint } });
+}

@@ -1,0 +1,245 @@
+/**
+ * Streamed uploads: small bodies (up to `smallBytes`, held in memory) go up in one PUT with their
+ * ETag; bodies of known size up to `segmentBytes` stream in one PUT; anything else becomes a
+ * Static Large Object: segments of `segmentBytes` streamed (chunked) into `<container>_segments`,
+ * each ETag checked, then the manifest. Memory stays at `smallBytes` plus one chunk in flight.
+ * On any failure the uploaded segments are deleted.
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { InvalidInputError, MalformedResponseError, ProviderError } from '../../errors.ts';
+import type { UploadOptions } from '../../types.ts';
+import type { SwiftApi } from './api.ts';
+
+export interface UploadSettings {
+  segmentBytes: number;
+  /** bodies that end within this many bytes are sent in one PUT with Content-Length and ETag */
+  smallBytes: number;
+}
+
+export interface UploadResult {
+  size: number;
+  /** MD5 of the whole body, computed while streaming */
+  md5: string;
+  /** segments of a Static Large Object, 0 for a plain object */
+  segments: number;
+}
+
+/** Pull-based reading of the caller's body with a running MD5 and a record of its own failure. */
+interface ChunkReader {
+  read(max: number): Promise<Uint8Array | null>;
+  hasMore(): Promise<boolean>;
+  readonly total: number;
+  readonly failure: { cause: unknown } | undefined;
+  md5(): string;
+}
+
+export async function uploadObject(
+  api: SwiftApi,
+  settings: UploadSettings,
+  container: string,
+  name: string,
+  body: AsyncIterable<Uint8Array>,
+  opts: UploadOptions = {},
+): Promise<UploadResult> {
+  const reader = chunkReader(body, api.provider);
+  const headers = objectHeaders(opts);
+  try {
+    const known = opts.size;
+    if (known !== undefined && known > Math.min(settings.smallBytes, settings.segmentBytes) && known <= settings.segmentBytes) {
+      return await streamedPut(api, reader, container, name, headers, known);
+    }
+    const limit = Math.min(settings.smallBytes, settings.segmentBytes);
+    const buffered: Uint8Array[] = [];
+    let held = 0;
+    while (held < limit) {
+      const chunk = await reader.read(limit - held);
+      if (!chunk) break;
+      buffered.push(chunk);
+      held += chunk.byteLength;
+    }
+    if (!(await reader.hasMore())) {
+      const data = Buffer.concat(buffered);
+      const md5 = reader.md5();
+      const res = await api.request({
+        operation: 'PUT object',
+        method: 'PUT',
+        path: api.objectPath(container, name),
+        headers: { ...headers, etag: md5 },
+        body: data,
+        responseType: 'none',
+      });
+      checkEtag(res.headers.etag, md5, api.provider);
+      return { size: data.byteLength, md5, segments: 0 };
+    }
+    return await sloUpload(api, settings, reader, buffered, container, name, headers);
+  } catch (err) {
+    // why: the caller's own stream error matters more than the aborted request it caused
+    if (reader.failure) throw reader.failure.cause;
+    throw err;
+  }
+}
+
+/** Name of the container holding an SLO's segments. */
+export function segmentContainer(container: string): string {
+  return `${container}_segments`;
+}
+
+// --- Internal helpers ---
+
+function objectHeaders(opts: UploadOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (opts.contentType) headers['content-type'] = opts.contentType;
+  for (const [k, v] of Object.entries(opts.metadata ?? {})) {
+    if (!/^[A-Za-z0-9_-]+$/.test(k)) throw new InvalidInputError(`metadata key ${JSON.stringify(k)} must be letters, digits, - or _`, { field: 'metadata' });
+    headers[`x-object-meta-${k.toLowerCase()}`] = v;
+  }
+  return headers;
+}
+
+async function streamedPut(api: SwiftApi, reader: ChunkReader, container: string, name: string, headers: Record<string, string>, size: number): Promise<UploadResult> {
+  const res = await api.request({
+    operation: 'PUT object',
+    method: 'PUT',
+    path: api.objectPath(container, name),
+    headers: { ...headers, 'content-length': String(size) },
+    body: limited(reader, size, null),
+    responseType: 'none',
+  });
+  if (reader.total !== size || (await reader.hasMore())) {
+    throw new InvalidInputError(`the body was not ${size} bytes long as opts.size said`, { provider: api.provider, field: 'size' });
+  }
+  const md5 = reader.md5();
+  checkEtag(res.headers.etag, md5, api.provider);
+  return { size, md5, segments: 0 };
+}
+
+async function sloUpload(
+  api: SwiftApi,
+  settings: UploadSettings,
+  reader: ChunkReader,
+  first: Uint8Array[],
+  container: string,
+  name: string,
+  headers: Record<string, string>,
+): Promise<UploadResult> {
+  const segContainer = segmentContainer(container);
+  await api.ensureContainer(segContainer);
+  const prefix = `${name}/slo/${randomUUID()}/`;
+  const uploaded: string[] = [];
+  const manifest: { path: string; etag: string; size_bytes: number }[] = [];
+  try {
+    let initial: Uint8Array[] = first;
+    for (let index = 1; ; index++) {
+      const segName = `${prefix}${String(index).padStart(8, '0')}`;
+      const hash = createHash('md5');
+      const before = reader.total - initial.reduce((n, c) => n + c.byteLength, 0);
+      const res = await api.request({
+        operation: 'PUT segment',
+        method: 'PUT',
+        path: api.objectPath(segContainer, segName),
+        body: segmentBody(initial, reader, settings.segmentBytes, hash),
+        responseType: 'none',
+      });
+      uploaded.push(segName);
+      initial = [];
+      const etag = hash.digest('hex');
+      checkEtag(res.headers.etag, etag, api.provider);
+      manifest.push({ path: `/${segContainer}/${segName}`, etag, size_bytes: reader.total - before });
+      if (!(await reader.hasMore())) break;
+    }
+    await api.request({
+      operation: 'PUT manifest',
+      method: 'PUT',
+      path: `${api.objectPath(container, name)}?multipart-manifest=put`,
+      headers,
+      json: manifest,
+      responseType: 'none',
+    });
+    return { size: reader.total, md5: reader.md5(), segments: manifest.length };
+  } catch (err) {
+    for (const segName of uploaded) {
+      await api.request({ operation: 'DELETE segment', method: 'DELETE', path: api.objectPath(segContainer, segName), responseType: 'none', expect: [204, 404] }).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function* segmentBody(initial: Uint8Array[], reader: ChunkReader, segmentBytes: number, hash: Hash): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  for (const chunk of initial) {
+    hash.update(chunk);
+    sent += chunk.byteLength;
+    yield chunk;
+  }
+  yield* limited(reader, segmentBytes - sent, hash);
+}
+
+async function* limited(reader: ChunkReader, bytes: number, hash: Hash | null): AsyncGenerator<Uint8Array> {
+  let left = bytes;
+  while (left > 0) {
+    const chunk = await reader.read(left);
+    if (!chunk) return;
+    hash?.update(chunk);
+    left -= chunk.byteLength;
+    yield chunk;
+  }
+}
+
+function checkEtag(etag: string | undefined, md5: string, provider: string): void {
+  const got = etag?.replace(/"/g, '').toLowerCase();
+  if (!got) throw new MalformedResponseError('the PUT response has no ETag', { provider });
+  if (got !== md5) throw new ProviderError(`the stored ETag ${got} does not match the MD5 of the bytes sent (${md5})`, { provider });
+}
+
+function chunkReader(body: AsyncIterable<Uint8Array>, provider: string): ChunkReader {
+  const iterator = body[Symbol.asyncIterator]();
+  const hash = createHash('md5');
+  let pending: Uint8Array | null = null;
+  let done = false;
+  let total = 0;
+  let failure: { cause: unknown } | undefined;
+
+  const pull = async (): Promise<Uint8Array | null> => {
+    if (pending) return pending;
+    while (!done) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = await iterator.next();
+      } catch (err) {
+        failure = { cause: err };
+        throw err;
+      }
+      if (step.done) {
+        done = true;
+        break;
+      }
+      const chunk: unknown = step.value;
+      if (!(chunk instanceof Uint8Array)) throw new InvalidInputError('the upload body must yield Uint8Array chunks', { provider, field: 'body' });
+      if (chunk.byteLength > 0) {
+        pending = chunk;
+        return chunk;
+      }
+    }
+    return null;
+  };
+
+  return {
+    async read(max) {
+      const chunk = await pull();
+      if (!chunk) return null;
+      const out = chunk.byteLength > max ? chunk.subarray(0, max) : chunk;
+      pending = chunk.byteLength > max ? chunk.subarray(max) : null;
+      hash.update(out);
+      total += out.byteLength;
+      return out;
+    },
+    hasMore: async () => (await pull()) !== null,
+    get total() {
+      return total;
+    },
+    get failure() {
+      return failure;
+    },
+    md5: () => hash.digest('hex'),
+  };
+}
