@@ -23,6 +23,8 @@ export interface ExecOptions {
   maxOutputBytes: number;
   signal: AbortSignal;
   onChunk: (stream: 'stdout' | 'stderr', chunk: string) => void;
+  /** the channel is open and the command started */
+  onOpen?: () => void;
 }
 
 /** Quotes one word for a POSIX shell: `'...'` with embedded quotes as `'\''`. */
@@ -98,6 +100,7 @@ export function execCommand(client: Client, command: string, opts: ExecOptions):
         return reject(openErr);
       }
       channel = ch;
+      opts.onOpen?.();
       if (done) return void ch.close();
       ch.on('data', (b: Buffer) => out.push(b));
       ch.stderr.on('data', (b: Buffer) => err.push(b));

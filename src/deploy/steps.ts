@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import ssh2, { type Client, type SFTPWrapper } from 'ssh2';
 import { InvalidInputError } from '../providers/errors.ts';
 import { execCommand, shCommand, type ExecResult } from './remote-exec.ts';
+import { SCRIPT_WRAPPER, SSH_KEY_SCRIPT } from './remote-scripts.ts';
 import { removeRemoteFile, makeParentDirs, writeRemoteFile } from './sftp.ts';
 import type { DeployStep, FileStep, ScriptStep, SshKeyStep, StepResult } from './types.ts';
 
@@ -146,39 +147,9 @@ function outcomeError(res: ExecResult, timeoutMs: number): string | null {
   return 'connection closed before the command finished';
 }
 
-// why: POSIX sh only; the key is "$1", never spliced into the script text
-const SSH_KEY_SCRIPT = `exec </dev/null
-set -e
-umask 077
-d="\${HOME:?HOME is not set}/.ssh"
-f="$d/authorized_keys"
-[ -d "$d" ] || mkdir -m 700 "$d"
-[ -e "$f" ] || : > "$f"
-if grep -qxF -- "$1" "$f"; then echo "key already in $f"; exit 0; fi
-if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi
-printf '%s\\n' "$1" >> "$f"
-echo "key added to $f"`;
-
 function addSshKey(step: SshKeyStep, index: number, ctx: StepRunContext): Promise<ExecResult> {
   return execCommand(ctx.client, shCommand(SSH_KEY_SCRIPT, [step.publicKey.trim()]), execOpts(SSH_KEY_TIMEOUT_MS, index, ctx));
 }
-
-// why: a watchdog in the remote process group kills the whole group when the time is up. The
-// client closing the channel is not enough (the processes would live on) and OpenSSH ignores
-// the SSH signal request for root logins. The watchdog polls for the wrapper once a second
-// instead of being killed by it, which would race with its own start; <file>.stop (written by
-// the client on abort) makes it fire early. The script's stdin is /dev/null.
-const SCRIPT_WRAPPER = `exec </dev/null
-f=$1; i=$2; n=$3; frac=$4; shift 4
-pp=$$
-( if [ "$frac" != 0 ]; then sleep "$frac" 2>/dev/null || n=$((n + 1)); fi
-  while [ "$n" -gt 0 ] && [ ! -e "$f.stop" ]; do sleep 1; kill -0 "$pp" 2>/dev/null || exit 0; n=$((n - 1)); done
-  rm -f "$f" "$f.stop"; kill -KILL 0 ) >/dev/null 2>&1 &
-"$i" "$f" "$@" &
-wait $!
-rc=$?
-rm -f "$f"
-exit $rc`;
 
 /**
  * Uploads the script to an unguessable /tmp path (O_EXCL, mode 0600) and runs the interpreter on
@@ -198,11 +169,19 @@ async function runScript(step: ScriptStep, timeoutMs: number, index: number, ctx
   const killAfterMs = Math.ceil(timeoutMs) + REMOTE_KILL_MARGIN_MS;
   const fraction = killAfterMs % 1000 === 0 ? '0' : ((killAfterMs % 1000) / 1000).toFixed(3);
   const args = [path, step.interpreter ?? '/bin/sh', String(Math.floor(killAfterMs / 1000)), fraction, ...(step.args ?? [])];
+  let started = false;
+  const onOpen = () => {
+    started = true;
+  };
   try {
-    return await execCommand(ctx.client, shCommand(SCRIPT_WRAPPER, args), execOpts(timeoutMs, index, ctx));
+    return await execCommand(ctx.client, shCommand(SCRIPT_WRAPPER, args), { ...execOpts(timeoutMs, index, ctx), onOpen });
   } catch (err) {
-    // why: on abort (manager closing) ask the watchdog to kill the script now, not at its timeout
-    if (ctx.signal.aborted) await withinMs(writeRemoteFile(sftp, `${path}.stop`, new Uint8Array(0), 0o600, 'wx'), 2_000);
+    // why: on abort (manager closing) ask the watchdog to kill the script now, not at its timeout;
+    // when the wrapper never started, nobody else removes the script
+    if (ctx.signal.aborted) {
+      const stop = new Uint8Array(0);
+      await withinMs(started ? writeRemoteFile(sftp, `${path}.stop`, stop, 0o600, 'wx') : removeRemoteFile(sftp, path), 2_000);
+    }
     throw err;
   } finally {
     // why: the wrapper removes it too, unless the channel never opened
