@@ -1,6 +1,6 @@
 /**
  * Lists 10,000 EC2 instances through the GraphQL API: skygraph in-process, the EC2 server
- * (test/helpers/ec2-server.ts, 10 DescribeInstances pages of 1,000 rendered from the recorded
+ * (test/helpers/ec2-server/, 10 DescribeInstances pages of 1,000 rendered from the recorded
  * templates) in a child process so its memory is not counted. Prints wall time and upstream
  * calls per query, and the peak RSS of the skygraph process.
  *   npx tsx bench/ec2-list.ts
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/logger.ts';
 import { buildApp } from '../src/server.ts';
-import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Server } from '../test/helpers/ec2-server.ts';
+import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Server } from '../test/helpers/ec2-server/index.ts';
 
 const INSTANCES = 10_000;
 const RUNS = 5;

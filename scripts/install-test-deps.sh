@@ -14,6 +14,11 @@ APT_PACKAGES=(
   memcached       # scripts/swift-start.sh: tempauth keeps its tokens in memcache
   openssh-server  # test/deploy (private sshd on 127.0.0.1), scripts/sshd-start.sh; policy-rc.d keeps the system sshd down
   openssh-client  # test/helpers/sshd.ts: ssh-keygen for host and client keys
+  python3-nova              # test/providers/nova-real.test.ts: real Nova API (fake virt driver), scripts/nova-fake.py
+  python3-placement         # scripts/nova-fake.py: in-process placement
+  python3-wsgi-intercept    # scripts/nova-fake.py: Nova's functional-test harness needs it
+  python3-oslotest          # scripts/nova-fake.py: Nova's functional-test harness needs it
+  python3-keystonemiddleware # scripts/nova-fake.py: real token validation (bad token -> 401)
 )
 
 missing=()

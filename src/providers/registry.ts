@@ -9,6 +9,7 @@ type Loader = () => Promise<ProviderDefinition>;
 const DRIVERS: Record<string, Loader> = {
   sandbox: async () => (await import('./sandbox/index.ts')).sandboxProvider,
   local: async () => (await import('./local/index.ts')).localProvider,
+  s3: async () => (await import('./aws/s3/index.ts')).s3Provider,
   ec2: async () => (await import('./aws/ec2/index.ts')).ec2Provider,
   elb: async () => (await import('./aws/elb/index.ts')).elbProvider,
   alb: async () => (await import('./aws/alb/index.ts')).albProvider,

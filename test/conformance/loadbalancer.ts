@@ -1,6 +1,8 @@
 /**
  * Load-balancer conformance suite: protocols and algorithms, the balancer round trip, members,
  * compute nodes as members, and the typed errors for unsupported algorithms and unknown ids.
+ * Members are IP addresses unless `memberMode: 'instance'` says the provider registers only
+ * compute nodes (classic ELB).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, NotFoundError } from '../../src/providers/errors.ts';
@@ -8,6 +10,7 @@ import {
   ALGORITHMS,
   type Algorithm,
   type ComputeDriver,
+  type CreateBalancerInput,
   type LoadBalancer,
   type LoadBalancerDriver,
   type Node,
@@ -48,6 +51,22 @@ export interface LoadBalancerSuiteOptions {
   memberIps?: readonly [string, string];
   /** strings (credentials) that must never appear in a model or an error message */
   secrets?: readonly string[];
+  /**
+   * 'ip' (default): members are addresses. 'instance': the provider registers compute nodes only
+   * (classic ELB), so the suite creates with `members: []`, attaches with attachNode (which the
+   * driver must have) and expects each member's nodeId to be the node's id.
+   */
+  memberMode?: 'ip' | 'instance';
+  /**
+   * Completes the suite's createBalancer input, e.g. with `ex`. In 'instance' mode `nodes` holds
+   * the node the balancer must be created with (register it, e.g. through `ex.instanceIds`); the
+   * rejected-algorithm attempts pass `[]`. Default: the input as it is.
+   */
+  createInput?: (base: CreateBalancerInput, nodes: readonly Node[]) => CreateBalancerInput;
+  /** 'instance' mode: at least two nodes to register; default the running nodes of `compute` */
+  nodes?: readonly Node[];
+  /** 'instance' mode: the port members take traffic on (the listener's instance port); default 8080 */
+  memberPort?: number;
 }
 
 export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
@@ -58,12 +77,16 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
   const missingId = opts.missingBalancerId ?? 'sgc-missing-balancer';
   const [firstIp, secondIp] = opts.memberIps ?? ['10.0.0.11', '10.0.0.12'];
   const check = modelChecks(opts.secrets);
+  const instanceMode = opts.memberMode === 'instance';
+  const memberPort = opts.memberPort ?? 8080;
+  const complete = opts.createInput ?? ((base: CreateBalancerInput) => base);
 
   describe(`loadbalancer: ${opts.name}`, () => {
     let driver: LoadBalancerDriver;
     let compute: ComputeDriver | undefined;
     let cleanup: (() => Promise<void>) | undefined;
     let balancer: LoadBalancer | undefined;
+    let nodes: readonly Node[] = [];
     const name = uniqueName();
 
     const requireBalancer = (): LoadBalancer => {
@@ -73,6 +96,11 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
 
     beforeAll(async () => {
       ({ driver, compute, cleanup } = await opts.create());
+      if (instanceMode) {
+        if (!caps.has('attachNode')) throw new Error("'instance' member mode needs the attachNode capability");
+        nodes = opts.nodes ?? (await runningNodes(compute));
+        if (nodes.length < 2) throw new Error("'instance' member mode needs two nodes (the nodes option or a compute driver's running nodes)");
+      }
     });
 
     afterAll(async () => {
@@ -110,7 +138,10 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
     it('creates a balancer that appears in listBalancers and getBalancer', async () => {
       const protocol = await pickProtocol(driver);
       const algorithm = pickAlgorithm(driver);
-      balancer = await driver.createBalancer({ name, port: 80, protocol, algorithm, members: [{ ip: firstIp, port: 8080 }] });
+      const base = { name, port: 80, protocol, algorithm };
+      balancer = await driver.createBalancer(
+        instanceMode ? complete({ ...base, members: [] }, nodes.slice(0, 1)) : complete({ ...base, members: [{ ip: firstIp, port: 8080 }] }, []),
+      );
       check.balancer(balancer);
       expect(balancer).toMatchObject({ name, port: 80 });
       expect([null, algorithm]).toContain(balancer.algorithm);
@@ -130,30 +161,46 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
     it('lists the member it was created with', async () => {
       const members = await driver.listMembers(requireBalancer().id);
       members.forEach(check.member);
-      expect(members.some((m) => m.ip === firstIp && m.port === 8080)).toBe(true);
+      if (instanceMode) expect(members.some((m) => m.nodeId === nodes[0]!.id && m.port === memberPort)).toBe(true);
+      else expect(members.some((m) => m.ip === firstIp && m.port === 8080)).toBe(true);
     });
 
-    it('attaches and detaches a member', async () => {
-      const { id } = requireBalancer();
-      const member = await driver.attachMember(id, { ip: secondIp, port: 8081 });
-      check.member(member);
-      expect(member).toMatchObject({ ip: secondIp, port: 8081 });
-      expect((await driver.listMembers(id)).map((m) => m.id)).toContain(member.id);
-      await driver.detachMember(id, member.id);
-      expect((await driver.listMembers(id)).map((m) => m.id)).not.toContain(member.id);
-    });
+    if (instanceMode) {
+      it('attaches and detaches a compute node as a member', async () => {
+        const { id } = requireBalancer();
+        const node = nodes[1]!;
+        const member = await driver.attachNode!(id, node, memberPort);
+        check.member(member);
+        expect(member).toMatchObject({ nodeId: node.id, port: memberPort });
+        const listed = await driver.listMembers(id);
+        expect(listed.find((m) => m.id === member.id)).toMatchObject({ nodeId: node.id, port: memberPort });
+        await driver.detachMember(id, member.id);
+        expect((await driver.listMembers(id)).map((m) => m.id)).not.toContain(member.id);
+        expect((await driver.listMembers(id)).map((m) => m.nodeId)).toContain(nodes[0]!.id);
+      });
+    } else {
+      it('attaches and detaches a member', async () => {
+        const { id } = requireBalancer();
+        const member = await driver.attachMember(id, { ip: secondIp, port: 8081 });
+        check.member(member);
+        expect(member).toMatchObject({ ip: secondIp, port: 8081 });
+        expect((await driver.listMembers(id)).map((m) => m.id)).toContain(member.id);
+        await driver.detachMember(id, member.id);
+        expect((await driver.listMembers(id)).map((m) => m.id)).not.toContain(member.id);
+      });
 
-    it.skipIf(!caps.has('attachNode'))('attaches a compute node as a member', async () => {
-      const { id } = requireBalancer();
-      const node = (await computeNode(compute)) ?? syntheticNode();
-      const member = await driver.attachNode!(id, node, 8082);
-      check.member(member);
-      expect(member.port).toBe(8082);
-      const nodeIps = [...node.publicIps, ...node.privateIps];
-      expect(member.nodeId === node.id || nodeIps.includes(member.ip ?? ''), 'the member is the node').toBe(true);
-      expect((await driver.listMembers(id)).map((m) => m.id)).toContain(member.id);
-      await driver.detachMember(id, member.id);
-    });
+      it.skipIf(!caps.has('attachNode'))('attaches a compute node as a member', async () => {
+        const { id } = requireBalancer();
+        const node = (await computeNode(compute)) ?? syntheticNode();
+        const member = await driver.attachNode!(id, node, 8082);
+        check.member(member);
+        expect(member.port).toBe(8082);
+        const nodeIps = [...node.publicIps, ...node.privateIps];
+        expect(member.nodeId === node.id || nodeIps.includes(member.ip ?? ''), 'the member is the node').toBe(true);
+        expect((await driver.listMembers(id)).map((m) => m.id)).toContain(member.id);
+        await driver.detachMember(id, member.id);
+      });
+    }
 
     it.skipIf(!caps.has('updateBalancer'))('renames a balancer', async () => {
       const { id } = requireBalancer();
@@ -168,13 +215,18 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
       const rejected = [...ALGORITHMS.filter((a) => !supported.has(a)), 'NOT_AN_ALGORITHM' as Algorithm];
       const protocol = await pickProtocol(driver);
       for (const algorithm of rejected) {
-        const attempt = driver.createBalancer({
-          name: `${name}-${algorithm.toLowerCase().replace(/_/g, '-')}`,
-          port: 80,
-          protocol,
-          algorithm,
-          members: [],
-        });
+        const attempt = driver.createBalancer(
+          complete(
+            {
+              name: `${name}-${algorithm.toLowerCase().replace(/_/g, '-')}`,
+              port: 80,
+              protocol,
+              algorithm,
+              members: [],
+            },
+            [],
+          ),
+        );
         const err = await expectTypedError(attempt, InvalidInputError, 'algorithm');
         check.error(err);
       }
@@ -217,6 +269,11 @@ async function computeNode(compute: ComputeDriver | undefined): Promise<Node | u
   const usable = nodes.find((n) => n.state === 'running' && n.publicIps.length + n.privateIps.length > 0);
   if (!usable) throw new Error('the compute driver has no running node with an IP to attach');
   return usable;
+}
+
+async function runningNodes(compute: ComputeDriver | undefined): Promise<Node[]> {
+  if (!compute) throw new Error("'instance' member mode needs the nodes option or a compute driver");
+  return (await compute.listNodes()).filter((n) => n.state === 'running');
 }
 
 /** For drivers that attach by address only and were given no compute driver. */

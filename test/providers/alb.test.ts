@@ -6,7 +6,7 @@ import { ALGORITHMS, type AccountConfig, type LoadBalancerDriver, type Node } fr
 import { expectTypedError, modelChecks, pollUntil, uniqueName } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
 import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
-import { INSTANCE_IDS, SUBNETS, TEST_CREDENTIALS, VPC_ID, startElbServer, type ElbServer, type ElbServerOptions } from '../helpers/elb-server.ts';
+import { INSTANCE_IDS, SUBNETS, TEST_CREDENTIALS, VPC_ID, startElbServer, type ElbServer, type ElbServerOptions } from '../helpers/elb-server/index.ts';
 
 const SECRET = TEST_CREDENTIALS.secretAccessKey;
 const MISSING_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/sgc-missing/0123456789abcdef';

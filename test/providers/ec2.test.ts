@@ -18,7 +18,7 @@ import { testComputeDriver } from '../conformance/compute.ts';
 import { expectTypedError, pollUntil, uniqueName } from '../conformance/assertions.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
-import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Server, type Ec2Server, type Ec2ServerOptions } from '../helpers/ec2-server.ts';
+import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Server, type Ec2Server, type Ec2ServerOptions } from '../helpers/ec2-server/index.ts';
 
 const CREDENTIALS = { accessKeyId: EC2_TEST_KEY_ID, secretAccessKey: EC2_TEST_SECRET };
 const FAST_RETRY = { retry: { baseDelayMs: 5, maxDelayMs: 20 } };

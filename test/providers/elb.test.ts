@@ -1,19 +1,18 @@
 /**
- * Classic ELB. The shared load-balancer conformance suite cannot run against this driver: it
- * creates balancers with IP members and attaches an IP member on a second port, and classic ELB
- * registers EC2 instances that all take traffic on the listeners' instance ports. The cases below
- * cover the same ground (shapes, round trip, members, typed errors) the way classic ELB works,
- * using the suite's own checks.
+ * Classic ELB. Classic ELB registers EC2 instances, not addresses, and they all take traffic on
+ * the listeners' instance ports, so the shared load-balancer conformance suite runs in its
+ * 'instance' member mode. The cases after it cover what is particular to classic ELB (listener
+ * and health mapping, instance ids given to attachMember, refusals before sending anything).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createElbProvider, elbProvider, validateElbAccount } from '../../src/providers/aws/elb/index.ts';
 import { AuthenticationError, InvalidInputError, NotFoundError } from '../../src/providers/errors.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import { ALGORITHMS, type AccountConfig, type LoadBalancer, type LoadBalancerDriver, type Node } from '../../src/providers/types.ts';
-import { expectDeclaredCapabilities, expectTypedError, modelChecks, uniqueName } from '../conformance/assertions.ts';
-import { LOADBALANCER_OPTIONAL_METHODS } from '../conformance/loadbalancer.ts';
+import { expectDeclaredCapabilities, expectTypedError, modelChecks, pollUntil, uniqueName } from '../conformance/assertions.ts';
+import { LOADBALANCER_OPTIONAL_METHODS, testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
 import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
-import { INSTANCE_IDS, SUBNETS, TEST_CREDENTIALS, startElbServer, type ElbServer, type ElbServerOptions } from '../helpers/elb-server.ts';
+import { INSTANCE_IDS, SUBNETS, TEST_CREDENTIALS, startElbServer, type ElbServer, type ElbServerOptions } from '../helpers/elb-server/index.ts';
 
 const SECRET = TEST_CREDENTIALS.secretAccessKey;
 const ZONES = { availabilityZones: ['us-east-1a', 'us-east-1b'] };
@@ -55,6 +54,28 @@ const ec2Node = (id: string): Node => ({
   locationId: 'us-east-1a',
   createdAt: null,
   extra: {},
+});
+
+testLoadBalancerDriver({
+  name: 'elb',
+  async create() {
+    const h = await harness({}, { options: ZONES });
+    return {
+      driver: h.driver,
+      async cleanup() {
+        await h.close();
+        expect(h.server.failures).toEqual([]);
+      },
+    };
+  },
+  capabilities: ['attachNode'],
+  memberMode: 'instance',
+  nodes: INSTANCE_IDS.map(ec2Node),
+  createInput: (base, nodes) => ({ ...base, ex: { instanceIds: nodes.map((n) => n.id), instancePort: 8080 } }),
+  memberPort: 8080,
+  waitFor: pollUntil({ intervalMs: 50, timeoutMs: 5_000 }),
+  waitTimeoutMs: 5_000,
+  secrets: [SECRET],
 });
 
 describe('elb provider', () => {

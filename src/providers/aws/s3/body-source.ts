@@ -1,0 +1,132 @@
+/**
+ * Pull-based reading of an upload body: bounded reads (a chunk is split when it is larger than
+ * asked for), the MD5 and byte count of everything read, and a record of the caller's own failure
+ * so the driver can rethrow it unchanged after cleaning up.
+ */
+import { createHash } from 'node:crypto';
+import { InvalidInputError } from '../../errors.ts';
+import { DRIVER_NAME } from './client.ts';
+
+/** Reads an upload body at most `max` bytes at a time. */
+export interface BodySource {
+  /** the next bytes (1..max of them), or null at the end of the body */
+  read(max: number): Promise<Uint8Array | null>;
+  /** bytes read so far */
+  readonly total: number;
+  /** hex MD5 of every byte read; final once called (call it at the end of the body) */
+  md5(): string;
+  /** what the caller's iterable threw, when it did */
+  readonly failure: { cause: unknown } | undefined;
+  /** stops the caller's iterable early (after a failure elsewhere) */
+  cancel(): Promise<void>;
+}
+
+/**
+ * Wraps `body`. With `expectedSize` set, reading past it, or ending before it, fails with
+ * InvalidInputError (field `size`).
+ */
+export function bodySource(body: AsyncIterable<Uint8Array>, expectedSize?: number): BodySource {
+  const iterator = body[Symbol.asyncIterator]();
+  const hash = createHash('md5');
+  let pending: Uint8Array | null = null;
+  let done = false;
+  let total = 0;
+  let failure: { cause: unknown } | undefined;
+  let digest: string | undefined;
+
+  const pull = async (): Promise<Uint8Array | null> => {
+    for (;;) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = await iterator.next();
+      } catch (err) {
+        failure = { cause: err };
+        throw err;
+      }
+      if (step.done) {
+        done = true;
+        if (expectedSize !== undefined && total !== expectedSize) throw sizeMismatch(total, expectedSize);
+        return null;
+      }
+      const chunk: unknown = step.value;
+      if (!(chunk instanceof Uint8Array)) {
+        await iterator.return?.();
+        throw new InvalidInputError('the upload body must yield Uint8Array chunks', { provider: DRIVER_NAME, field: 'body' });
+      }
+      if (chunk.byteLength === 0) continue;
+      total += chunk.byteLength;
+      if (expectedSize !== undefined && total > expectedSize) {
+        await iterator.return?.();
+        throw sizeMismatch(total, expectedSize);
+      }
+      hash.update(chunk);
+      return chunk;
+    }
+  };
+
+  return {
+    async read(max) {
+      if (pending === null) {
+        if (done) return null;
+        pending = await pull();
+        if (pending === null) return null;
+      }
+      if (pending.byteLength <= max) {
+        const chunk = pending;
+        pending = null;
+        return chunk;
+      }
+      const head = pending.subarray(0, max);
+      pending = pending.subarray(max);
+      return head;
+    },
+    get total() {
+      return total;
+    },
+    md5: () => (digest ??= hash.digest('hex')),
+    get failure() {
+      return failure;
+    },
+    async cancel() {
+      if (done) return;
+      done = true;
+      pending = null;
+      await Promise.resolve(iterator.return?.()).catch(() => undefined);
+    },
+  };
+}
+
+/** A source that first replays `prefix` (bytes already read from `rest`), then reads on from `rest`. */
+export function prefixedSource(prefix: Uint8Array[], rest: BodySource): Pick<BodySource, 'read'> {
+  return {
+    async read(max) {
+      const first = prefix[0];
+      if (first === undefined) return rest.read(max);
+      if (first.byteLength <= max) {
+        prefix.shift();
+        return first;
+      }
+      prefix[0] = first.subarray(max);
+      return first.subarray(0, max);
+    },
+  };
+}
+
+/** Fills `buffer` from `source`; returns how many bytes it holds (fewer only at the end of the body). */
+export async function fillBuffer(source: Pick<BodySource, 'read'>, buffer: Buffer): Promise<number> {
+  let length = 0;
+  while (length < buffer.length) {
+    const chunk = await source.read(buffer.length - length);
+    if (chunk === null) break;
+    buffer.set(chunk, length);
+    length += chunk.byteLength;
+  }
+  return length;
+}
+
+// --- Internal helpers ---
+
+function sizeMismatch(actual: number, expected: number): InvalidInputError {
+  const what = actual > expected ? `more than ${expected} bytes` : `${actual} bytes`;
+  return new InvalidInputError(`the body was ${what}, but size said ${expected}`, { provider: DRIVER_NAME, field: 'size' });
+}
