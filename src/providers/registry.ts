@@ -13,6 +13,10 @@ const DRIVERS: Record<string, Loader> = {
   ec2: async () => (await import('./aws/ec2/index.ts')).ec2Provider,
   elb: async () => (await import('./aws/elb/index.ts')).elbProvider,
   alb: async () => (await import('./aws/alb/index.ts')).albProvider,
+  openstack: async () => (await import('./openstack/nova/index.ts')).openstackProvider,
+  rackspace: async () => (await import('./openstack/nova/index.ts')).rackspaceProvider,
+  octavia: async () => (await import('./openstack/octavia/index.ts')).octaviaProvider,
+  'rackspace-clb': async () => (await import('./rackspace/clb/index.ts')).rackspaceClbProvider,
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
 };

@@ -11,12 +11,14 @@
  * before they expire, and dropped on a 401 so the connection re-fetches one once.
  */
 import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { InvalidInputError, MalformedResponseError, toSkygraphError } from '../../errors.ts';
 import { createConnection, type Connection } from '../../http/connection.ts';
 import { scrubError } from '../../http/redact.ts';
 import type { HttpRequest, Signer } from '../../http/types.ts';
-import type { Logger } from '../../types.ts';
-import { parseV2Catalog, parseV3Catalog, pickEndpoint, type Catalog, type EndpointQuery } from './catalog.ts';
+import type { AccountConfig, Logger } from '../../types.ts';
+import { parseV2Catalog, parseV3Catalog, pickEndpoint, type Catalog, type EndpointInterface, type EndpointQuery } from './catalog.ts';
+import { loadCloudConfig, type CloudsLookup } from './clouds-yaml.ts';
 
 export type { Catalog, CatalogEndpoint, CatalogService, EndpointInterface, EndpointQuery } from './catalog.ts';
 export { pickEndpoint } from './catalog.ts';
@@ -108,8 +110,42 @@ export function authMethodFor(credentials: Record<string, string>, authUrl: stri
   return 'v3token';
 }
 
+/** An account's credentials after its clouds.yaml cloud (`options.cloud`) is read. */
+export interface ResolvedCloudCredentials {
+  /** the cloud's `auth` block with the account's own credentials over it */
+  credentials: Record<string, string>;
+  /** the cloud's `region_name` (undefined without a cloud) */
+  regionName: string | undefined;
+  /** the cloud's `interface` (undefined without a cloud) */
+  interface: EndpointInterface | undefined;
+}
+
+/**
+ * The credentials to authenticate `account` with. Without `options.cloud` they are the account's
+ * as they are; with it, the named cloud of clouds.yaml (+ secure.yaml) is read, the account's
+ * explicit credentials win over it, and the result is validated (problems name fields, never
+ * values). Throws InvalidInputError; nothing is cached, so a fixed file is picked up next call.
+ */
+export async function resolveCloudCredentials(
+  account: AccountConfig,
+  provider: string,
+  opts: { defaultAuthUrl?: string | undefined; lookup?: CloudsLookup } = {},
+): Promise<ResolvedCloudCredentials> {
+  const name = account.options?.cloud;
+  if (name === undefined) return { credentials: { ...account.credentials }, regionName: undefined, interface: undefined };
+  if (typeof name !== 'string' || name.trim() === '') throw new InvalidInputError('options.cloud must be a non-empty string', { provider, field: 'options.cloud' });
+  const lookup = opts.lookup ?? { env: process.env, cwd: process.cwd(), home: homedir() };
+  const cloud = await loadCloudConfig(name, lookup, provider);
+  const credentials = { ...cloud.auth, ...account.credentials };
+  const problems = validateOpenStackCredentials(credentials, { defaultAuthUrl: opts.defaultAuthUrl, endpoint: account.endpoint });
+  if (problems.length > 0) {
+    throw new InvalidInputError(`${problems.join('; ')} (after reading options.cloud ${JSON.stringify(name)} from ${cloud.file})`, { provider, field: 'credentials' });
+  }
+  return { credentials, regionName: cloud.regionName, interface: cloud.interface as EndpointInterface | undefined };
+}
+
 /** Problems with these credentials, naming fields, never values. */
-export function validateOpenStackCredentials(credentials: Record<string, string>, opts: { defaultAuthUrl?: string; endpoint?: string } = {}): string[] {
+export function validateOpenStackCredentials(credentials: Record<string, string>, opts: { defaultAuthUrl?: string | undefined; endpoint?: string | undefined } = {}): string[] {
   const problems: string[] = [];
   const known = new Set<string>(CREDENTIAL_KEYS);
   for (const key of Object.keys(credentials)) if (!known.has(key)) problems.push(`credentials.${key} is not an OpenStack auth key`);

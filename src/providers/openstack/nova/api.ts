@@ -74,6 +74,7 @@ export function createNovaApi(ctx: DriverContext, auth: OpenStackAuth, variant: 
       )),
     async close() {
       await Promise.all(opened.map((c) => c.close()));
+      await auth.close?.();
     },
   };
 }

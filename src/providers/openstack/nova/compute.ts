@@ -77,7 +77,7 @@ export function novaComputeDriver(api: NovaApi, prices?: Record<string, number>)
       }
       const fromGlance = await glanceImages({ name: filter?.name, owner: filter?.owner });
       if (fromGlance) return fromGlance;
-      // why: Nova's images API cannot filter by owner; the filter is applied on what it returns
+      // why: Nova's images API knows no owner, so only the name filter applies (upstream and here)
       return (await novaImages(filter?.name)).filter((i) => matchesFilter(i, filter));
     },
 

@@ -17,15 +17,25 @@
  *     regions: [DFW, LON]
  *     endpoint: https://dfw.servers.api.rackspacecloud.com/v2/123456
  *     credentials: { token: ${RAX_TOKEN} }
+ *   - id: cloud
+ *     driver: openstack
+ *     regions: [RegionOne]                           # picks catalog endpoints
+ *     credentials: { auth_url: https://keystone.example.net/v3, username: demo, password: ${OS_PASSWORD},
+ *                    project_name: demo, user_domain_name: Default, project_domain_name: Default }
+ *   - id: rax-key
+ *     driver: rackspace
+ *     regions: [ORD]
+ *     credentials: { username: jdoe, api_key: ${RAX_API_KEY} }   # Keystone v2.0 RAX-KSKEY
  * ```
  *
- * Auth today is the preset token mode only (credentials.token + endpoint); Keystone sign-in
- * (password, application credential, Rackspace API key) arrives with src/providers/openstack/identity.
+ * Credentials use clouds.yaml `auth` keys (src/providers/openstack/identity). `endpoint`, when
+ * set, replaces the catalog's compute endpoint; a preset credentials.token needs it.
+ * `cloud: NAME` (options.cloud) reads the credentials from clouds.yaml on first use; explicit
+ * credentials win over it, and its region_name is used when the account names no region.
  */
-import { InvalidInputError } from '../../errors.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { createNovaApi, type NovaDeps, type NovaVariant } from './api.ts';
-import { createPresetTokenAuth, type OpenStackAuth } from './auth.ts';
+import { accountAuth, validateCredentialsUnlessCloud } from './auth.ts';
 import { novaComputeDriver } from './compute.ts';
 
 export type { NovaDeps, NovaVariant } from './api.ts';
@@ -37,6 +47,8 @@ export const RACKSPACE_REGIONS: Readonly<Record<string, string>> = { DFW: 'US', 
 export const RACKSPACE_AUTH_URL = 'https://identity.api.rackspacecloud.com/v2.0/';
 
 export const OPENSTACK_VARIANT: NovaVariant = { name: 'openstack', createMicroversion: '2.37', defaultNetworks: 'auto' };
+/** why: the region a catalog is asked for when an openstack account names none (devstack's default) */
+const OPENSTACK_DEFAULT_REGION = 'RegionOne';
 // why: Rackspace's Nova predates microversions and `networks: auto`; its servers join PublicNet and ServiceNet
 export const RACKSPACE_VARIANT: NovaVariant = {
   name: 'rackspace',
@@ -45,18 +57,15 @@ export const RACKSPACE_VARIANT: NovaVariant = {
   regionCountries: RACKSPACE_REGIONS,
 };
 
-const CREDENTIAL_KEYS = [
-  'token', 'auth_url', 'username', 'password', 'api_key', 'project_name', 'project_id', 'user_domain_name',
-  'project_domain_name', 'application_credential_id', 'application_credential_secret',
-];
-const OPTION_KEYS = ['imageEndpoint', 'prices'];
+const OPTION_KEYS = ['cloud', 'imageEndpoint', 'prices'];
 
 /** Registry entries; `deps` are test seams. */
 export function createNovaProvider(variant: NovaVariant, deps: NovaDeps = {}): ProviderDefinition {
   return {
     name: variant.name,
     services: ['COMPUTE'],
-    regional: variant.regionCountries !== undefined,
+    regional: true,
+    ...(variant.regionCountries ? {} : { defaultRegion: OPENSTACK_DEFAULT_REGION }),
     validate: (account) => validateNovaAccount(account, variant),
     create: (ctx) => createNovaInstance(ctx, variant, deps),
   };
@@ -67,21 +76,25 @@ export const rackspaceProvider: ProviderDefinition = createNovaProvider(RACKSPAC
 
 /** One (account, region) instance. */
 export function createNovaInstance(ctx: DriverContext, variant: NovaVariant, deps: NovaDeps = {}): ProviderInstance {
-  const auth = deps.auth ?? accountAuth(ctx.account, variant.name);
+  const auth =
+    deps.auth ??
+    accountAuth(ctx, {
+      provider: variant.name,
+      primaryService: 'compute',
+      defaultAuthUrl: defaultAuthUrl(variant),
+      defaultRegion: variant.regionCountries ? undefined : OPENSTACK_DEFAULT_REGION,
+    });
   const api = createNovaApi(ctx, auth, variant, deps);
   return { compute: novaComputeDriver(api, prices(ctx.account)), close: () => api.close() };
 }
 
 /** Problems with an account, naming fields and never their values. */
 export function validateNovaAccount(account: AccountConfig, variant: NovaVariant): string[] {
-  const problems: string[] = [];
-  for (const key of Object.keys(account.credentials)) {
-    if (!CREDENTIAL_KEYS.includes(key)) problems.push(`credentials.${key} is not an ${variant.name} credential (known: ${CREDENTIAL_KEYS.join(', ')})`);
-  }
-  if ((account.credentials.token ?? '').trim() === '') problems.push('credentials.token is required (preset token mode; Keystone sign-in is not available in this driver yet)');
-  if (account.endpoint === undefined || !URL.canParse(account.endpoint)) problems.push('endpoint is required: the compute endpoint URL the token is valid for');
+  const problems = validateCredentialsUnlessCloud(account, defaultAuthUrl(variant));
+  if (account.endpoint !== undefined && !URL.canParse(account.endpoint)) problems.push('endpoint must be an absolute URL (the compute endpoint)');
   for (const [key, value] of Object.entries(account.options)) {
     if (!OPTION_KEYS.includes(key)) problems.push(`options.${key} is not an ${variant.name} option (known: ${OPTION_KEYS.join(', ')})`);
+    else if (key === 'cloud' && (typeof value !== 'string' || value.trim() === '')) problems.push('options.cloud must be a non-empty string (a cloud of clouds.yaml)');
     else if (key === 'imageEndpoint' && (typeof value !== 'string' || !URL.canParse(value))) problems.push('options.imageEndpoint must be an absolute URL');
     else if (key === 'prices' && !isPriceTable(value)) problems.push('options.prices must map flavor ids or names to non-negative numbers');
   }
@@ -96,11 +109,8 @@ export function validateNovaAccount(account: AccountConfig, variant: NovaVariant
 
 // --- Internal helpers ---
 
-function accountAuth(account: AccountConfig, provider: string): OpenStackAuth {
-  const token = account.credentials.token;
-  if (!token) throw new InvalidInputError('credentials.token is required (preset token mode)', { provider, field: 'credentials.token' });
-  const image = account.options.imageEndpoint;
-  return createPresetTokenAuth({ token, endpoints: { compute: account.endpoint, image: typeof image === 'string' ? image : undefined } });
+function defaultAuthUrl(variant: NovaVariant): string | undefined {
+  return variant.regionCountries ? RACKSPACE_AUTH_URL : undefined;
 }
 
 function isPriceTable(v: unknown): v is Record<string, number> {

@@ -13,14 +13,16 @@
  *       memberSubnetId: 1fc55cbc-d23e-4114-aa84-5b4211f6fa79 # optional; default the VIP subnet
  * ```
  *
- * Auth today is the preset token mode (credentials.token + endpoint); Keystone catalog auth
- * arrives with src/providers/openstack/identity.
+ * Credentials use clouds.yaml `auth` keys (Keystone v3/v2.0, see src/providers/openstack/identity);
+ * without `endpoint` the catalog's `load-balancer` endpoint of the account's region is used.
+ * `cloud: NAME` (options.cloud) reads them from clouds.yaml on first use (explicit credentials
+ * win; its region_name is used when the account names no region).
  */
-import { InvalidInputError, type SkygraphError } from '../../errors.ts';
+import type { SkygraphError } from '../../errors.ts';
 import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
-import { createPresetTokenAuth, requireEndpoint, type OpenStackAuth } from '../nova/auth.ts';
+import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type OpenStackAuth } from '../nova/auth.ts';
 import { DRIVER_NAME, octaviaLoadBalancerDriver } from './loadbalancer.ts';
 
 export { octaviaProvisioningState } from './loadbalancer.ts';
@@ -35,13 +37,15 @@ export interface OctaviaDeps {
   waitTimeoutMs?: number;
 }
 
-const OPTION_KEYS = ['vipSubnetId', 'memberSubnetId'];
+const OPTION_KEYS = ['cloud', 'vipSubnetId', 'memberSubnetId'];
+const DEFAULT_REGION = 'RegionOne';
 
 export function createOctaviaProvider(deps: OctaviaDeps = {}): ProviderDefinition {
   return {
     name: DRIVER_NAME,
     services: ['LOADBALANCER'],
-    regional: false,
+    regional: true,
+    defaultRegion: DEFAULT_REGION,
     validate: validateOctaviaAccount,
     create: (ctx) => createOctaviaInstance(ctx, deps),
   };
@@ -50,7 +54,7 @@ export function createOctaviaProvider(deps: OctaviaDeps = {}): ProviderDefinitio
 export const octaviaProvider: ProviderDefinition = createOctaviaProvider();
 
 export function createOctaviaInstance(ctx: DriverContext, deps: OctaviaDeps = {}): ProviderInstance {
-  const auth = deps.auth ?? presetAuth(ctx.account);
+  const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'load-balancer', defaultRegion: DEFAULT_REGION });
   let conn: Promise<Connection> | undefined;
   const open = () =>
     (conn ??= requireEndpoint(auth, DRIVER_NAME, 'load-balancer', ctx.region, 'endpoint')
@@ -75,14 +79,14 @@ export function createOctaviaInstance(ctx: DriverContext, deps: OctaviaDeps = {}
     ),
     close: async () => {
       if (conn) await (await conn.catch(() => undefined))?.close();
+      await auth.close?.();
     },
   };
 }
 
 export function validateOctaviaAccount(account: AccountConfig): string[] {
-  const problems: string[] = [];
-  if ((account.credentials.token ?? '').trim() === '') problems.push('credentials.token is required (preset token mode; Keystone sign-in is not available in this driver yet)');
-  if (account.endpoint === undefined || !URL.canParse(account.endpoint)) problems.push('endpoint is required: the load-balancer endpoint URL the token is valid for');
+  const problems = validateCredentialsUnlessCloud(account, undefined);
+  if (account.endpoint !== undefined && !URL.canParse(account.endpoint)) problems.push('endpoint must be an absolute URL (the load-balancer endpoint)');
   for (const [key, value] of Object.entries(account.options)) {
     if (!OPTION_KEYS.includes(key)) problems.push(`options.${key} is not an octavia option (known: ${OPTION_KEYS.join(', ')})`);
     else if (typeof value !== 'string' || value.trim() === '') problems.push(`options.${key} must be a non-empty string`);
@@ -101,12 +105,4 @@ export function parseOctaviaError(info: ErrorResponseInfo): SkygraphError | unde
   const fault = body && typeof body === 'object' ? (body as Record<string, unknown>).faultstring : undefined;
   if (typeof fault !== 'string') return undefined;
   return mapErrorResponse({ ...info, bodyText: JSON.stringify({ message: fault }) }, DRIVER_NAME, [], new Date());
-}
-
-// --- Internal helpers ---
-
-function presetAuth(account: AccountConfig): OpenStackAuth {
-  const token = account.credentials.token;
-  if (!token) throw new InvalidInputError('credentials.token is required (preset token mode)', { provider: DRIVER_NAME, field: 'credentials.token' });
-  return createPresetTokenAuth({ token, endpoints: { 'load-balancer': account.endpoint } });
 }

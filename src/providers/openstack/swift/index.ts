@@ -17,10 +17,8 @@
  * may be omitted when the catalog has one region. `cloudfiles` is regional, with no default.
  * `options.cloud` reads credentials from clouds.yaml; explicit credentials win over it.
  */
-import { homedir } from 'node:os';
-import { InvalidInputError } from '../../errors.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance, StorageDriver } from '../../types.ts';
-import { createKeystoneAuth, loadCloudConfig, validateOpenStackCredentials, type EndpointInterface, type KeystoneAuth } from '../identity/index.ts';
+import { createKeystoneAuth, resolveCloudCredentials, validateOpenStackCredentials, type EndpointInterface, type KeystoneAuth } from '../identity/index.ts';
 import { createSwiftApi, type SwiftApi } from './api.ts';
 import { swiftStorageDriver } from './storage.ts';
 
@@ -84,21 +82,15 @@ function lazyStorage(ctx: DriverContext, name: string): { storage: StorageDriver
   let setup: Promise<{ auth: KeystoneAuth; region: string | undefined; iface: EndpointInterface | undefined }> | undefined;
   const resolve = () =>
     (setup ??= (async () => {
-      let credentials = { ...account.credentials };
-      let region = name === 'cloudfiles' ? ctx.region : o.region;
-      let iface = o.interface;
-      if (o.cloud) {
-        const cloud = await loadCloudConfig(o.cloud, { env: process.env, cwd: process.cwd(), home: homedir() }, name);
-        credentials = { ...cloud.auth, ...credentials };
-        region ??= cloud.regionName;
-        iface ??= cloud.interface as EndpointInterface | undefined;
-        const problems = validateOpenStackCredentials(credentials, { endpoint: account.endpoint });
-        if (problems.length > 0) throw new InvalidInputError(`${problems.join('; ')} (after reading clouds.yaml)`, { provider: name, field: 'credentials' });
-      }
+      const defaultAuthUrl = name === 'cloudfiles' ? RACKSPACE_AUTH_URL : undefined;
+      const cloud = await resolveCloudCredentials(account, name, { defaultAuthUrl });
+      const credentials = cloud.credentials;
+      const region = (name === 'cloudfiles' ? ctx.region : o.region) ?? cloud.regionName;
+      const iface = o.interface ?? cloud.interface;
       auth = createKeystoneAuth({
         provider: name,
         credentials,
-        defaultAuthUrl: name === 'cloudfiles' ? RACKSPACE_AUTH_URL : undefined,
+        defaultAuthUrl,
         endpoint: account.endpoint,
         cacheKey: account.id,
         now: ctx.now,
