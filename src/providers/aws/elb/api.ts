@@ -7,35 +7,19 @@
  * https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/Welcome.html
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/Welcome.html
  */
-import { MalformedResponseError } from '../../errors.ts';
-import { createConnection, type Connection, type RetryOptions } from '../../http/connection.ts';
 import { xmlList } from '../../http/parsers/xml.ts';
-import { awsV4Signer, type AwsCredentials } from '../../http/signers/aws-v4.ts';
 import type { AccountConfig, DriverContext } from '../../types.ts';
-import { resolveAwsCredentials } from '../credentials.ts';
-import { parseAwsError } from '../errors.ts';
+import { createQueryApi, text, type QueryApi, type QueryApiDeps, type QueryParams, type XmlObject } from '../query-api.ts';
+
+export { DEFAULT_REGION, text } from '../query-api.ts';
+export type { QueryParams, XmlObject } from '../query-api.ts';
 
 export const SIGNING_SERVICE = 'elasticloadbalancing';
-export const DEFAULT_REGION = 'us-east-1';
-/** why: both ELB APIs wrap every list in <member>, and nothing else uses that tag name */
-const XML_ARRAYS = ['member'] as const;
 /** the largest page both APIs allow */
 export const PAGE_SIZE = '400';
-/** a runaway Marker loop stops here */
-const MAX_PAGES = 10_000;
-
-/** Form parameters of one call, already flattened (`Listeners.member.1.Protocol`). */
-export type QueryParams = Record<string, string>;
-/** A parsed XML element: strings, nested elements, and `<member>` lists as arrays. */
-export type XmlObject = Record<string, unknown>;
 
 /** Test seams for the connection; production uses the defaults. */
-export interface ElbApiDeps {
-  retry?: Partial<RetryOptions>;
-  sleep?: (ms: number) => Promise<void>;
-  env?: NodeJS.ProcessEnv;
-  home?: string;
-}
+export type ElbApiDeps = QueryApiDeps;
 
 /** Which API: the driver name (error prefix) and the API version sent with every call. */
 export interface ElbApiOptions {
@@ -44,91 +28,25 @@ export interface ElbApiOptions {
 }
 
 /** One (account, region) endpoint of one ELB API version. */
-export interface ElbApi {
-  readonly provider: string;
-  readonly region: string;
-  /** one call; resolves to the content of the `<ActionResult>` element (`{}` when empty) */
-  call(action: string, params?: QueryParams, opts?: { idempotent?: boolean }): Promise<XmlObject>;
-  /** follows Marker/NextMarker to the end and concatenates what `pick` takes from each page */
-  paginate<T>(action: string, params: QueryParams, pick: (result: XmlObject) => T[]): Promise<T[]>;
-  close(): Promise<void>;
-}
+export type ElbApi = QueryApi;
 
 export function createElbApi(ctx: DriverContext, api: ElbApiOptions, deps: ElbApiDeps = {}): ElbApi {
-  const { provider, version } = api;
-  const region = ctx.region ?? DEFAULT_REGION;
-  let credentials: Promise<AwsCredentials> | undefined;
-  const getCredentials = (): Promise<AwsCredentials> => {
-    credentials ??= resolveAwsCredentials(ctx.account, deps.env, deps.home).then(
-      (resolved) => resolved.credentials,
-      (err: unknown) => {
-        // why: a fixed profile file or environment should work on the next call without a restart
-        credentials = undefined;
-        throw err;
-      },
-    );
-    return credentials;
-  };
-  const connection: Connection = createConnection({
-    provider,
-    baseUrl: ctx.account.endpoint ?? `https://elasticloadbalancing.${region}.amazonaws.com/`,
-    signer: awsV4Signer({ service: SIGNING_SERVICE, region, credentials: getCredentials }),
-    recordCall: ctx.recordCall,
-    parseError: (info) => parseAwsError(info, provider),
-    requestIdHeaders: ['x-amzn-requestid', 'x-amz-request-id'],
-    retry: deps.retry,
-    sleep: deps.sleep,
-    now: ctx.now,
-  });
-
-  const call = async (action: string, params: QueryParams = {}, opts: { idempotent?: boolean } = {}): Promise<XmlObject> => {
-    const res = await connection.request<XmlObject | undefined>({
-      operation: action,
-      method: 'POST',
-      path: '/',
-      form: { Action: action, Version: version, ...params },
-      // why: Describe* calls are reads; mutating calls say themselves whether a retry is safe
-      idempotent: opts.idempotent ?? action.startsWith('Describe'),
-      responseType: 'xml',
-      xmlArrays: XML_ARRAYS,
-    });
-    const root = res.body?.[`${action}Response`];
-    if (root === undefined || root === null || typeof root !== 'object') {
-      throw new MalformedResponseError(`${action}: the response has no ${action}Response element`, {
-        provider,
-        status: res.status,
-        requestId: res.requestId,
-      });
-    }
-    const result = (root as XmlObject)[`${action}Result`];
-    if (result === undefined || result === '') return {};
-    if (result === null || typeof result !== 'object' || Array.isArray(result)) {
-      throw new MalformedResponseError(`${action}: ${action}Result is not an element`, { provider, status: res.status, requestId: res.requestId });
-    }
-    return result as XmlObject;
-  };
-
-  return {
-    provider,
-    region,
-    call,
-    async paginate<T>(action: string, params: QueryParams, pick: (result: XmlObject) => T[]): Promise<T[]> {
-      const out: T[] = [];
-      const seen = new Set<string>();
-      let marker: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const result = await call(action, marker === undefined ? params : { ...params, Marker: marker });
-        for (const item of pick(result)) out.push(item);
-        // why: classic ELB ends with an empty <NextMarker/>, ELBv2 leaves it out
-        marker = text(result.NextMarker);
-        if (marker === undefined) return out;
-        if (seen.has(marker)) throw new MalformedResponseError(`${action}: the service sent the same NextMarker twice`, { provider });
-        seen.add(marker);
-      }
-      throw new MalformedResponseError(`${action}: more than ${MAX_PAGES} pages`, { provider });
+  return createQueryApi(
+    ctx,
+    {
+      provider: api.provider,
+      service: SIGNING_SERVICE,
+      version: api.version,
+      endpoint: (region) => `https://elasticloadbalancing.${region}.amazonaws.com/`,
+      // why: both ELB APIs wrap every list in <member>, and nothing else uses that tag name
+      listElement: 'member',
+      resultElement: true,
+      tokenParam: 'Marker',
+      // why: classic ELB ends with an empty <NextMarker/>, ELBv2 leaves it out
+      nextToken: (result) => text(result.NextMarker),
     },
-    close: () => connection.close(),
-  };
+    deps,
+  );
 }
 
 /** `Name.member.1=a&Name.member.2=b` */
@@ -157,11 +75,6 @@ export function members(container: unknown): XmlObject[] {
 export function memberStrings(container: unknown): string[] {
   if (container === null || typeof container !== 'object') return [];
   return xmlList<unknown>((container as XmlObject).member).filter((m): m is string => typeof m === 'string' && m !== '');
-}
-
-/** A non-empty string, else undefined. */
-export function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** An integer, else null. */
