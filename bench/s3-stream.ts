@@ -1,19 +1,25 @@
 /**
  * Streams a 1 GiB object up and down through skygraph (PUT /objects/<container id>/<name>,
  * GET /objects/<object id>) to a local S3 server, and the same bytes directly to that server
- * two ways: presigned PUT/GET URLs with fetch streaming (one PutObject, the server's raw speed),
- * and the s3 driver used in this process (the same multipart upload skygraph does, without the
- * hop through skygraph). Prints throughput of all three, the ratios (target >= 0.8) and
- * skygraph's peak RSS (target < 200 MB, from /proc/<pid>/status VmRSS).
+ * two ways: presigned PUT/GET URLs with fetch streaming (one PutObject and one GetObject from this
+ * same client, the server's raw speed: the baseline of the ratio), and the s3 driver used in this
+ * process (the same upload skygraph does, without the hop through skygraph). Prints throughput of
+ * all three, the ratios (target >= 0.8) and skygraph's peak RSS (target < 200 MB, sampled every
+ * 20 ms from /proc/<pid>/status VmRSS).
  *
- *   npx tsx bench/s3-stream.ts [--size-mib 1024] [--rounds 1] [--threshold-mib 16] [--part-mib 8] [--s3-dir /dev/shm]
+ *   npx tsx bench/s3-stream.ts [--size-mib 1024] [--rounds 3] [--threshold-mib 16] [--single-put-mib 5120]
+ *                              [--part-mib 8] [--s3-dir /dev/shm]
+ *
+ * skygraph's account sets singlePutMaxBytes (default here 5 GiB, the PutObject limit), so a body
+ * with a Content-Length goes up as one streamed PutObject like the presigned baseline; pass
+ * --single-put-mib 0 to measure the multipart path instead.
  *
  * The S3 server is s3rver in its own process (started with --openssl-legacy-provider), skygraph
  * runs as a child process exactly as `npm start` does, with an s3 account pointing at s3rver.
  * skygraph's reported MD5 is checked, and every download is hashed and compared.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { s3Provider } from '../src/providers/aws/s3/index.ts';
@@ -27,9 +33,11 @@ const CHUNK = MiB;
 const { values } = parseArgs({
   options: {
     'size-mib': { type: 'string', default: '1024' },
-    rounds: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
     // the driver defaults; --threshold-mib above the size makes skygraph stream one PutObject
     'threshold-mib': { type: 'string', default: '16' },
+    // known sizes up to this go as one streamed PutObject (0: multipart above the threshold)
+    'single-put-mib': { type: 'string', default: '5120' },
     'part-mib': { type: 'string', default: '8' },
     // why: a tmpfs keeps the shared disk's noise out of the numbers (s3rver writes every byte, twice for multipart)
     's3-dir': { type: 'string', default: existsSync('/dev/shm') ? '/dev/shm' : tmpdir() },
@@ -37,7 +45,11 @@ const { values } = parseArgs({
 });
 const SIZE = Number(values['size-mib']) * MiB;
 const ROUNDS = Number(values.rounds);
-const OPTIONS = { multipartThresholdBytes: Number(values['threshold-mib']) * MiB, partSizeBytes: Number(values['part-mib']) * MiB };
+const OPTIONS = {
+  multipartThresholdBytes: Number(values['threshold-mib']) * MiB,
+  singlePutMaxBytes: Number(values['single-put-mib']) * MiB,
+  partSizeBytes: Number(values['part-mib']) * MiB,
+};
 
 /** 1 MiB of pseudo-random bytes, repeated: cheap to produce, not compressible. */
 const pattern = Buffer.alloc(CHUNK);
@@ -133,11 +145,18 @@ const sampler = setInterval(() => {
     // the process is gone; the bench fails below
   }
 }, 20);
-/** the peak RSS of skygraph while `fn` ran */
-async function phase<T>(fn: () => Promise<T>): Promise<T & { peak: number }> {
+/** CPU seconds (user + system) skygraph has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s) */
+function cpuSeconds(): number {
+  const stat = readFileSync(`/proc/${server.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+/** the peak RSS of skygraph while `fn` ran, and the CPU time it used */
+async function phase<T>(fn: () => Promise<T>): Promise<T & { peak: number; cpu: number }> {
   phasePeak = server.rss();
+  const cpuBefore = cpuSeconds();
   const value = await fn();
-  return { ...value, peak: phasePeak };
+  return { ...value, peak: phasePeak, cpu: cpuSeconds() - cpuBefore };
 }
 
 try {
@@ -172,7 +191,7 @@ try {
     check(presignedDown.value.bytes === SIZE && presignedDown.value.sha256 === sha256, 'presigned download returned other bytes');
     await driver.deleteObject(bucket, 'presigned.bin');
 
-    // direct 2: the s3 driver in this process (multipart like skygraph, without the HTTP hop through skygraph)
+    // direct 2: the s3 driver in this process (the same upload as skygraph, without the HTTP hop through skygraph)
     completeSentAt = 0;
     const driverUp = await timed(() => driver.uploadObject(bucket, 'driver.bin', nodeBody(SIZE), { size: SIZE }));
     // why: s3rver reads, hashes and writes every part again when the upload completes; show what that costs
@@ -209,6 +228,12 @@ try {
     results.push(r);
     const fmt = (l: Leg) => `${mibps(l.up).toFixed(1)} up / ${mibps(l.down).toFixed(1)} down`;
     console.log(`round ${round}: presigned ${fmt(r.presigned)}; driver ${fmt(r.driver)}; skygraph ${fmt(r.skygraph)} MiB/s`);
+    // why: on a shared machine the load moves between rounds; a ratio within one round compares like with like
+    console.log(
+      `         skygraph/presigned this round: ${(r.presigned.up / r.skygraph.up).toFixed(2)} up, ${(r.presigned.down / r.skygraph.down).toFixed(2)} down; ` +
+        `skygraph peak RSS ${(Math.max(r.skygraph.upPeak, r.skygraph.downPeak) / 1e6).toFixed(1)} MB, ` +
+        `CPU ${up.cpu.toFixed(1)} s up / ${down.cpu.toFixed(1)} s down`,
+    );
     if (completeSeconds) {
       console.log(`         driver upload ${driverUp.seconds.toFixed(1)} s, of which CompleteMultipartUpload ${completeSeconds.toFixed(1)} s`);
     }
@@ -219,7 +244,10 @@ try {
 
   const best = (pick: (r: (typeof results)[number]) => number) => Math.min(...results.map(pick));
   console.log(`\n${SIZE / MiB} MiB object, ${ROUNDS} round(s), best of each; S3 server: s3rver 3.7 in its own process, data in ${values['s3-dir']}; skygraph: child process`);
-  console.log(`options: multipartThresholdBytes ${OPTIONS.multipartThresholdBytes / MiB} MiB, partSizeBytes ${OPTIONS.partSizeBytes / MiB} MiB (2 parts in flight)`);
+  console.log(
+    `options: singlePutMaxBytes ${OPTIONS.singlePutMaxBytes / MiB} MiB, multipartThresholdBytes ${OPTIONS.multipartThresholdBytes / MiB} MiB, ` +
+      `partSizeBytes ${OPTIONS.partSizeBytes / MiB} MiB (2 parts in flight)`,
+  );
   console.log('            presigned MiB/s  driver MiB/s  skygraph MiB/s  skygraph/presigned  skygraph/driver   (target >= 0.8)');
   for (const dir of ['up', 'down'] as const) {
     const [p, d, t] = [best((r) => r.presigned[dir]), best((r) => r.driver[dir]), best((r) => r.skygraph[dir])];

@@ -13,21 +13,33 @@ export interface BodySource {
   read(max: number): Promise<Uint8Array | null>;
   /** bytes read so far */
   readonly total: number;
-  /** hex MD5 of every byte read; final once called (call it at the end of the body) */
-  md5(): string;
+  /**
+   * hex MD5 of every byte read; final once called (call it at the end of the body). null when the
+   * source was made with `md5: false`.
+   */
+  md5(): string | null;
   /** what the caller's iterable threw, when it did */
   readonly failure: { cause: unknown } | undefined;
   /** stops the caller's iterable early (after a failure elsewhere) */
   cancel(): Promise<void>;
 }
 
+/** How a body source reads. */
+export interface BodySourceOptions {
+  /** fail unless the body is exactly this many bytes */
+  expectedSize?: number | undefined;
+  /** hash what is read (default true); MD5 costs about 3 s per GiB of this process's CPU */
+  md5?: boolean;
+}
+
 /**
  * Wraps `body`. With `expectedSize` set, reading past it, or ending before it, fails with
  * InvalidInputError (field `size`).
  */
-export function bodySource(body: AsyncIterable<Uint8Array>, expectedSize?: number): BodySource {
+export function bodySource(body: AsyncIterable<Uint8Array>, opts: BodySourceOptions = {}): BodySource {
+  const { expectedSize } = opts;
   const iterator = body[Symbol.asyncIterator]();
-  const hash = createHash('md5');
+  const hash = opts.md5 === false ? null : createHash('md5');
   let pending: Uint8Array | null = null;
   let done = false;
   let total = 0;
@@ -59,7 +71,7 @@ export function bodySource(body: AsyncIterable<Uint8Array>, expectedSize?: numbe
         await iterator.return?.();
         throw sizeMismatch(total, expectedSize);
       }
-      hash.update(chunk);
+      hash?.update(chunk);
       return chunk;
     }
   };
@@ -83,7 +95,7 @@ export function bodySource(body: AsyncIterable<Uint8Array>, expectedSize?: numbe
     get total() {
       return total;
     },
-    md5: () => (digest ??= hash.digest('hex')),
+    md5: () => (hash === null ? null : (digest ??= hash.digest('hex'))),
     get failure() {
       return failure;
     },

@@ -6,7 +6,7 @@
  *     driver: s3
  *     endpoint: http://127.0.0.1:9000
  *     credentials: { accessKeyId: ..., secretAccessKey: ... }
- *     options: { multipartThresholdBytes: 16777216, partSizeBytes: 8388608 }
+ *     options: { multipartThresholdBytes: 16777216, singlePutMaxBytes: 1073741824, partSizeBytes: 8388608 }
  *
  * Without `endpoint` the driver talks to AWS at https://s3.<region>.amazonaws.com, and each region
  * of the account lists the buckets that live in it. Credentials come from the account, the
@@ -26,8 +26,15 @@ export interface S3Options {
    * (`https://bucket.host/key`). Default: false for AWS, true when `endpoint` is set.
    */
   pathStyle?: boolean;
-  /** bodies up to this size go up in one PutObject; larger ones as multipart uploads (default 16 MiB) */
+  /** bodies of unknown size up to this go up in one PutObject; larger ones as multipart uploads (default 16 MiB) */
   multipartThresholdBytes?: number;
+  /**
+   * bodies whose size is known (Content-Length) up to this go up as one streamed PutObject, at
+   * most 5 GiB (the PutObject limit); larger ones as multipart uploads. Default:
+   * multipartThresholdBytes. A single PUT is faster (nothing buffered or hashed in skygraph, no
+   * reassembly by the store) but a failure costs the whole transfer; multipart resends one part.
+   */
+  singlePutMaxBytes?: number;
   /**
    * size of each multipart part, 5 MiB to 5 GiB (default 8 MiB); two parts are held in memory per
    * upload. A body of unknown size may have at most 10,000 parts (AWS; Swift's s3api allows 1,000).
@@ -40,7 +47,7 @@ export interface S3Options {
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-const OPTION_KEYS = new Set(['pathStyle', 'multipartThresholdBytes', 'partSizeBytes', 'profile']);
+const OPTION_KEYS = new Set(['pathStyle', 'multipartThresholdBytes', 'singlePutMaxBytes', 'partSizeBytes', 'profile']);
 const CREDENTIAL_KEYS = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken', 'profile']);
 
 export function validateS3Account(account: AccountConfig): string[] {
@@ -51,6 +58,10 @@ export function validateS3Account(account: AccountConfig): string[] {
   const threshold = options.multipartThresholdBytes;
   if (threshold !== undefined && !isIntegerIn(threshold, 0, MAX_PART_BYTES)) {
     problems.push(`options.multipartThresholdBytes must be an integer from 0 to ${MAX_PART_BYTES} (the PutObject limit)`);
+  }
+  const singlePut = options.singlePutMaxBytes;
+  if (singlePut !== undefined && !isIntegerIn(singlePut, 0, MAX_PART_BYTES)) {
+    problems.push(`options.singlePutMaxBytes must be an integer from 0 to ${MAX_PART_BYTES} (the PutObject limit)`);
   }
   const part = options.partSizeBytes;
   if (part !== undefined && !isIntegerIn(part, MIN_PART_BYTES, MAX_PART_BYTES)) {
@@ -102,9 +113,11 @@ export const s3Provider: ProviderDefinition = {
       recordCall: (operation) => ctx.recordCall(operation),
       now: () => ctx.now(),
     });
+    const multipartThresholdBytes = options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD;
     const storage = s3StorageDriver({
       client,
-      multipartThresholdBytes: options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD,
+      multipartThresholdBytes,
+      singlePutMaxBytes: options.singlePutMaxBytes ?? multipartThresholdBytes,
       partSizeBytes: options.partSizeBytes ?? DEFAULT_PART_SIZE,
       filterBucketsByRegion: account.endpoint === undefined,
       logger: ctx.logger,

@@ -25,6 +25,7 @@ import { uploadObject } from './upload.ts';
 export interface S3StorageOptions {
   client: S3Client;
   multipartThresholdBytes: number;
+  singlePutMaxBytes: number;
   partSizeBytes: number;
   /** AWS itself (not a custom endpoint): ListBuckets is filtered to this instance's region */
   filterBucketsByRegion: boolean;
@@ -131,7 +132,13 @@ export function s3StorageDriver(opts: S3StorageOptions): StorageDriver {
     async uploadObject(container, name, body, options) {
       checkKey(name);
       return uploadObject(
-        { client, multipartThresholdBytes: opts.multipartThresholdBytes, partSizeBytes: opts.partSizeBytes, logger: opts.logger },
+        {
+          client,
+          multipartThresholdBytes: opts.multipartThresholdBytes,
+          singlePutMaxBytes: opts.singlePutMaxBytes,
+          partSizeBytes: opts.partSizeBytes,
+          logger: opts.logger,
+        },
         container,
         name,
         body,
