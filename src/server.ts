@@ -3,7 +3,7 @@
  * /metrics and /healthz, with graphql-ws on the same port and path as HTTP GraphQL.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -19,6 +19,7 @@ import { usePartialFailures } from './plugins/use-partial-failures.ts';
 import { maskError } from './plugins/mask-error.ts';
 import { createServices, type Services } from './services.ts';
 import type { Logger } from './providers/types.ts';
+import { createResultMemo, shareLiveResults, type DirectSend } from './live/shared-results.ts';
 
 export interface App {
   runtime: Runtime;
@@ -136,25 +137,48 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
       });
   });
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // why: no per-message compression; events are small and fan out to thousands of sockets
+  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false });
+  const liveResults = createResultMemo();
   const wsServer = useServer(
     {
-      execute: (args: ExecutionArgs) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      execute: (args: ExecutionArgs) => (args.rootValue as WsRoot).execute(args) as never,
+      subscribe: (args: ExecutionArgs) => {
+        const root = args.rootValue as WsRoot;
+        return shareLiveResults({
+          ctx: args.contextValue as object,
+          key: root.shareKey,
+          memo: liveResults,
+          socket: root.socket,
+          direct: root.direct,
+          subscribe: () => root.subscribe(args),
+        }) as never;
+      },
       onConnect: (ctx) => {
         if (!apiToken) return true;
         const token = (ctx.connectionParams as { authorization?: string } | undefined)?.authorization ?? ctx.extra.request.headers.authorization;
         return token === `Bearer ${apiToken}`;
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema: s, execute, subscribe, parse, validate } = yoga.getEnveloped({ ...ctx, params });
+        const origin = originOf(ctx.extra.request.headers.host);
+        const rootValue: WsRoot = {
+          execute,
+          subscribe,
+          // why: all a result depends on besides the event; the context differs only by origin
+          shareKey: JSON.stringify([origin, params.operationName ?? null, params.query, params.variables ?? null]),
+          socket: ctx.extra.request.socket,
+          // why: live results are written as `next` messages by shareLiveResults, byte for byte what
+          // graphql-ws would send; an onNext hook added to useServer would not see them
+          direct: { id, socket: ctx.extra.socket },
+        };
         const args = {
           schema: s,
           operationName: params.operationName,
           document: parse(params.query),
           variableValues: params.variables,
-          contextValue: createContext(runtime, services, transfers, originOf(ctx.extra.request.headers.host)),
-          rootValue: { execute, subscribe },
+          contextValue: createContext(runtime, services, transfers, origin),
+          rootValue,
         };
         const errors = validate(args.schema, args.document);
         return errors.length ? errors : args;
@@ -188,6 +212,15 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
       await runtime.close();
     },
   };
+}
+
+/** What onSubscribe hands graphql-ws's execute/subscribe for one operation. */
+interface WsRoot {
+  execute: (a: ExecutionArgs) => unknown;
+  subscribe: (a: ExecutionArgs) => unknown;
+  shareKey: string;
+  socket: Socket;
+  direct: DirectSend;
 }
 
 function deny(res: ServerResponse, route: string): string {

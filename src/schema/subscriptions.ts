@@ -8,6 +8,7 @@ import type { Context } from '../context.ts';
 import { decodeId, type ResourceType } from '../ids.ts';
 import type { LiveEvent, LiveKind } from '../live/types.ts';
 import type { LiveBalancer } from '../live/resources.ts';
+import { liveSource } from '../live/shared-results.ts';
 import type { Node as NodeModel } from '../providers/types.ts';
 import { scope } from '../resolvers/fan-out.ts';
 import { selectAccounts } from '../resolvers/fan-out.ts';
@@ -62,7 +63,8 @@ function nativeIds(ids: readonly (string | number)[] | null | undefined, type: R
 function subscribe(ctx: Context, kind: LiveKind, accountsArg: readonly (string | number)[] | null | undefined, ids: ReturnType<typeof nativeIds>, states?: string[]) {
   const named = accountsArg?.map(String) ?? (ids.accounts.length ? ids.accounts : null);
   const accounts = selectAccounts(ctx, named, kind === 'node' ? 'COMPUTE' : 'LOADBALANCER').map((a) => a.config.id);
-  return ctx.services.live.subscribe({ kind, accounts, ids: ids.ids, states });
+  // why: over graphql-ws, identical subscriptions share one execution per event (src/live/shared-results.ts)
+  return liveSource(ctx, ctx.services.live.subscribe({ kind, accounts, ids: ids.ids, states }));
 }
 
 builder.subscriptionFields((t) => ({

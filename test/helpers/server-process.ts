@@ -17,11 +17,16 @@ export interface ServerProcess {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-export async function startServerProcess(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  config: Record<string, unknown>,
+  env: Record<string, string> = {},
+  /** extra node flags for the child, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] */
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skygraph-proc-'));
   const file = path.join(dir, 'skygraph.yaml');
   writeFileSync(file, stringify(config).replaceAll('$DIR', dir));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--port', '0', '--config', file], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--port', '0', '--config', file], {
     cwd: ROOT,
     env: { ...process.env, SKYGRAPH_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
