@@ -161,6 +161,32 @@ function getNodeFn(ctx: Context, accountId: string, region: string | null) {
   };
 }
 
+const SETTLED = new Set(['running', 'terminated', 'error']);
+
+/**
+ * Waits on the shared poller's events rather than polling on its own, so a deployment costs no
+ * upstream calls beyond what the dashboards already cause.
+ */
+function waitForRunningFn(ctx: Context, accountId: string, getNode: (id: string) => Promise<NodeModel>) {
+  return async (id: string, signal: AbortSignal): Promise<NodeModel> => {
+    const events = ctx.services.live.subscribe({ kind: 'node', accounts: [accountId], ids: [id] }, signal);
+    try {
+      await events.ready;
+      // why: the node may have settled before the subscription began
+      const current = await getNode(id).catch(() => undefined);
+      if (current && SETTLED.has(current.state)) return current;
+      for await (const event of events) {
+        if (event.kind === 'DELETED') throw new NotFoundError(`node ${id} was deleted while waiting for it`);
+        const node = event.item as NodeModel;
+        if (SETTLED.has(node.state)) return node;
+      }
+      throw new NotFoundError(`stopped waiting for node ${id}`);
+    } finally {
+      await events.return?.();
+    }
+  };
+}
+
 const DeployNodeInput = builder.inputType('DeployNodeInput', {
   fields: (t) => ({
     create: t.field({ type: CreateNodeInput, required: true }),
@@ -183,6 +209,7 @@ builder.mutationFields((t) => ({
         accountId: account.config.id,
         create: async () => createNodeFrom(ctx, input.create, 'input.create'),
         getNode: getNodeFn(ctx, account.config.id, region),
+        waitForRunning: waitForRunningFn(ctx, account.config.id, getNodeFn(ctx, account.config.id, region)),
         steps,
         ssh,
       });
@@ -201,7 +228,14 @@ builder.mutationFields((t) => ({
       const ssh = toSsh(ctx, args.ssh);
       const getNode = getNodeFn(ctx, nd.account, nd.region);
       await withDeadline(account, 'node', () => getNode(nd.parts[0] ?? ''));
-      const d = ctx.services.deployments.start({ accountId: nd.account, nodeId: nd.parts[0], getNode, steps, ssh });
+      const d = ctx.services.deployments.start({
+        accountId: nd.account,
+        nodeId: nd.parts[0],
+        getNode,
+        waitForRunning: waitForRunningFn(ctx, nd.account, getNode),
+        steps,
+        ssh,
+      });
       ctx.services.deploymentRegions.set(d.id, nd.region);
       return d;
     },

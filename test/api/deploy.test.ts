@@ -77,7 +77,12 @@ describe('api: deployNode over SSH', () => {
       'subscription($id: ID!) { deploymentProgress(id: $id) { type chunk stream step { status } deployment { status } } }',
       { id },
     );
+    // the wait for the node goes through the shared poller, not a poll loop of its own
+    let pollers = 0;
+    const sampler = setInterval(() => (pollers = Math.max(pollers, t.app.services.live.stats().pollers)), 20);
     const d = await finished(id);
+    clearInterval(sampler);
+    expect(pollers).toBeGreaterThanOrEqual(1);
     expect(d.error).toBeNull();
     expect(d.status).toBe('SUCCEEDED');
     expect(d.node).toMatchObject({ name: 'web-1', state: 'RUNNING' });
