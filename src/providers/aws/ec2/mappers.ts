@@ -180,8 +180,9 @@ export function toTags(tagSet: unknown): Record<string, string> {
 export function items(list: unknown): XmlObject[] {
   if (list === null || typeof list !== 'object') return [];
   const item = (list as XmlObject).item;
-  const all = Array.isArray(item) ? item : item === undefined ? [] : [item];
-  return all.filter((i): i is XmlObject => i !== null && typeof i === 'object');
+  const all: unknown[] = Array.isArray(item) ? item : item === undefined ? [] : [item];
+  // why: called for every list of every instance; copy only when something must be dropped
+  return all.every(isObject) ? (all as XmlObject[]) : all.filter(isObject);
 }
 
 /** A leaf's text; undefined for missing or empty elements. */
@@ -215,6 +216,13 @@ function int(value: string | undefined): number | undefined {
 /** Drops undefined fields so `extra` stays small and JSON-clean. */
 function compact<T extends Record<string, unknown>>(value: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  for (const k in value) {
+    const v = value[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
+}
+
+function isObject(value: unknown): value is XmlObject {
+  return value !== null && typeof value === 'object';
 }

@@ -6,9 +6,16 @@
  * cannot expand anything. The five predefined XML entities and numeric character references
  * are still decoded, by us, in text and attribute values: S3 sends ETags as `&quot;…&quot;` and
  * keys may contain `&amp;`. CDATA sections are returned verbatim.
+ *
+ * Plain documents (most API answers) are read by xml-scan.ts, which builds the same objects much
+ * faster; anything it does not handle, including every invalid document, goes to fast-xml-parser.
  */
 import { XMLParser } from 'fast-xml-parser';
 import { malformedResponse, type ParseContext } from './context.ts';
+import { decodeXmlEntities } from './xml-entities.ts';
+import { scanXml, type ArraySpec } from './xml-scan.ts';
+
+export { decodeXmlEntities } from './xml-entities.ts';
 
 const CDATA = '#cdata';
 const NO_ARRAYS: readonly string[] = [];
@@ -25,7 +32,13 @@ export function isXmlResponse(contentType: string | undefined): boolean {
  * (`<instancesSet/>`) is `''`: read lists with `xmlList()`. Throws on invalid XML.
  */
 export function parseXml(text: string, arrays: readonly string[] = NO_ARRAYS): Record<string, unknown> {
-  const result = parserFor(arrays).parse(text, true) as Record<string, unknown>;
+  const scanned = scanXml(text, arraySpec(arrays));
+  return scanned !== undefined ? scanned : parseXmlWithParser(text, arrays);
+}
+
+/** fast-xml-parser alone: what parseXml falls back to, and the reference xml-scan is tested against. */
+export function parseXmlWithParser(text: string, arrays: readonly string[] = NO_ARRAYS): Record<string, unknown> {
+  const result = parserFor(arrays, arraySpec(arrays)).parse(text, true) as Record<string, unknown>;
   return text.includes('<![CDATA[') ? (mergeCdata(result) as Record<string, unknown>) : result;
 }
 
@@ -45,37 +58,23 @@ export function xmlList<T = unknown>(value: unknown): T[] {
   return (Array.isArray(value) ? value : [value]) as T[];
 }
 
-/** Decodes `&lt; &gt; &amp; &quot; &apos;` and `&#NN;`/`&#xHH;`; leaves anything else as written. */
-export function decodeXmlEntities(value: string): string {
-  if (!value.includes('&')) return value;
-  return value.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (whole, name: string) => {
-    switch (name) {
-      case 'lt':
-        return '<';
-      case 'gt':
-        return '>';
-      case 'amp':
-        return '&';
-      case 'quot':
-        return '"';
-      case 'apos':
-        return "'";
-    }
-    const code = name.startsWith('#x') ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-    const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-    return valid ? String.fromCodePoint(code) : whole;
-  });
-}
-
 // --- Internal helpers ---
 
+const specs = new WeakMap<readonly string[], ArraySpec>();
 const parsers = new WeakMap<readonly string[], XMLParser>();
 
-function parserFor(arrays: readonly string[]): XMLParser {
+function arraySpec(arrays: readonly string[]): ArraySpec {
+  let spec = specs.get(arrays);
+  if (!spec) {
+    spec = { names: new Set(arrays.filter((a) => !a.includes('.'))), paths: arrays.filter((a) => a.includes('.')) };
+    specs.set(arrays, spec);
+  }
+  return spec;
+}
+
+function parserFor(arrays: readonly string[], { names, paths }: ArraySpec): XMLParser {
   let parser = parsers.get(arrays);
   if (parser) return parser;
-  const names = new Set(arrays.filter((a) => !a.includes('.')));
-  const paths = arrays.filter((a) => a.includes('.'));
   parser = new XMLParser({
     processEntities: false,
     htmlEntities: false,
@@ -87,11 +86,14 @@ function parserFor(arrays: readonly string[]): XMLParser {
     ignoreDeclaration: true,
     ignorePiTags: true,
     cdataPropName: CDATA,
+    // why: with jPath on, the parser builds the path string for every tag, text and attribute
+    jPath: false,
     tagValueProcessor: (_tag, value) => decodeXmlEntities(value),
     attributeValueProcessor: (_name, value) => decodeXmlEntities(value),
     isArray: (tag, jPath, _leaf, isAttribute) => {
       if (isAttribute || tag === CDATA) return false;
       if (names.has(tag)) return true;
+      if (paths.length === 0) return false;
       const path = String(jPath);
       return paths.some((p) => path === p || path.endsWith(`.${p}`));
     },
