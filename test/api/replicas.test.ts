@@ -34,14 +34,18 @@ describe('api: two replicas through Redis', () => {
     const sb = collect<{ nodeChanged: { kind: string; node: { name: string } } }>(cb, query);
     await new Promise((r) => setTimeout(r, 4 * INTERVAL));
 
-    // exactly one replica holds the lease and polls
+    // one replica at a time holds the lease and polls: together they poll once per interval, not twice
     const [a0, b0] = await Promise.all([listNodeCalls(a), listNodeCalls(b)]);
+    const started = Date.now();
     await new Promise((r) => setTimeout(r, 8 * INTERVAL));
     const [a1, b1] = await Promise.all([listNodeCalls(a), listNodeCalls(b)]);
+    const intervals = (Date.now() - started) / INTERVAL;
     const polledA = a1 - a0;
     const polledB = b1 - b0;
-    expect([polledA, polledB].filter((n) => n > 0)).toHaveLength(1);
-    expect(Math.max(polledA, polledB)).toBeLessThanOrEqual(9);
+    expect(polledA + polledB).toBeGreaterThan(0);
+    expect(polledA + polledB).toBeLessThanOrEqual(Math.ceil(intervals) + 2);
+    // why: a stalled machine may hand the lease over once; it is never held by both at a time
+    expect(Math.min(polledA, polledB)).toBeLessThanOrEqual(1);
 
     // a change made on one replica reaches the subscribers of both
     const refs = await (await fetch(`${a.url}/graphql`, {
@@ -64,7 +68,10 @@ describe('api: two replicas through Redis', () => {
     expect(eb!.nodeChanged).toMatchObject({ kind: 'CREATED', node: { name: 'from-a' } });
 
     // the poller dies without releasing its lease; the other takes over within two intervals after the lease expires
-    const [holder, other] = polledA > 0 ? [a, b] : [b, a];
+    const [a2, b2] = await Promise.all([listNodeCalls(a), listNodeCalls(b)]);
+    await new Promise((r) => setTimeout(r, 3 * INTERVAL));
+    const [a3, b3] = await Promise.all([listNodeCalls(a), listNodeCalls(b)]);
+    const [holder, other] = a3 - a2 >= b3 - b2 ? [a, b] : [b, a];
     holder.child.kill('SIGKILL');
     const before = await listNodeCalls(other);
     const deadline = Date.now() + 2 * INTERVAL /* lease ttl */ + 2 * INTERVAL + 2000;
