@@ -8,7 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import { startServerProcess, type ServerProcess } from '../test/helpers/server-process.ts';
+import { startServerProcess, useCompiledServer, type ServerProcess } from '../test/helpers/server-process.ts';
+
+// why: measure what `npm start` runs (the compiled build), not the tsx loader
+useCompiledServer();
 
 const INTERVAL_MS = 1000;
 const PER_CONNECTION = 100;

@@ -26,7 +26,10 @@ import { s3Provider } from '../src/providers/aws/s3/index.ts';
 import type { StorageDriver } from '../src/providers/types.ts';
 import { testDriverContext } from '../test/helpers/driver-context.ts';
 import { startS3rverProcess } from '../test/helpers/s3rver.ts';
-import { startServerProcess } from '../test/helpers/server-process.ts';
+import { startServerProcess, useCompiledServer } from '../test/helpers/server-process.ts';
+
+// why: measure what `npm start` runs (the compiled build), not the tsx loader
+useCompiledServer();
 
 const MiB = 1024 * 1024;
 const CHUNK = MiB;
