@@ -43,6 +43,9 @@ export const SNAPSHOT_STATES = ['available', 'error', 'creating', 'deleting', 'r
 /** Keys of T that are optional (the capability-declaring methods of a driver interface). */
 export type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
 
+/** `true` when `Listed` names every optional method of `Driver` (`ex` aside), otherwise `never`: a `= true` of it fails to compile. */
+export type ListsEveryOptionalMethod<Driver, Listed> = [Exclude<OptionalKeys<Driver>, 'ex' | Listed>] extends [never] ? true : never;
+
 /** Waits until `condition` holds; rejects naming `description` when it never does. */
 export type WaitFor = (condition: () => Promise<boolean>, description: string) => Promise<void>;
 

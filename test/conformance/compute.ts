@@ -20,6 +20,7 @@ import {
   modelChecks,
   pollUntil,
   uniqueName,
+  type ListsEveryOptionalMethod,
   type OptionalKeys,
   type WaitFor,
 } from './assertions.ts';
@@ -48,10 +49,13 @@ export const COMPUTE_OPTIONAL_METHODS = [
   'deleteKeyPair',
 ] as const satisfies readonly OptionalKeys<ComputeDriver>[];
 export type ComputeCapability = (typeof COMPUTE_OPTIONAL_METHODS)[number];
+
+/** Every compute capability but `omit`, in COMPUTE_OPTIONAL_METHODS order: the list for a driver that lacks only those. */
+export function computeCapabilitiesExcept(...omit: ComputeCapability[]): ComputeCapability[] {
+  return COMPUTE_OPTIONAL_METHODS.filter((m) => !omit.includes(m));
+}
 // why: fails to compile when types.ts gains an optional method this list does not name
-const _everyOptionalMethodListed: Exclude<OptionalKeys<ComputeDriver>, 'ex' | ComputeCapability> extends never
-  ? true
-  : never = true;
+const _everyOptionalMethodListed: ListsEveryOptionalMethod<ComputeDriver, ComputeCapability> = true;
 
 export interface ComputeSuiteOptions {
   /** provider name, used in the describe title `compute: <name>` */

@@ -21,6 +21,7 @@ import {
   modelChecks,
   pollUntil,
   uniqueName,
+  type ListsEveryOptionalMethod,
   type OptionalKeys,
   type WaitFor,
 } from './assertions.ts';
@@ -31,9 +32,7 @@ export const LOADBALANCER_OPTIONAL_METHODS = [
 ] as const satisfies readonly OptionalKeys<LoadBalancerDriver>[];
 export type LoadBalancerCapability = (typeof LOADBALANCER_OPTIONAL_METHODS)[number];
 // why: fails to compile when types.ts gains an optional method this list does not name
-const _everyOptionalMethodListed: Exclude<OptionalKeys<LoadBalancerDriver>, 'ex' | LoadBalancerCapability> extends never
-  ? true
-  : never = true;
+const _everyOptionalMethodListed: ListsEveryOptionalMethod<LoadBalancerDriver, LoadBalancerCapability> = true;
 
 export interface LoadBalancerSuiteOptions {
   /** provider name, used in the describe title `loadbalancer: <name>` */

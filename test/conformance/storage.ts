@@ -12,6 +12,7 @@ import {
   expectTypedError,
   modelChecks,
   uniqueName,
+  type ListsEveryOptionalMethod,
   type OptionalKeys,
 } from './assertions.ts';
 
@@ -23,9 +24,7 @@ export const STORAGE_OPTIONAL_METHODS = [
 ] as const satisfies readonly OptionalKeys<StorageDriver>[];
 export type StorageCapability = (typeof STORAGE_OPTIONAL_METHODS)[number];
 // why: fails to compile when types.ts gains an optional method this list does not name
-const _everyOptionalMethodListed: Exclude<OptionalKeys<StorageDriver>, 'ex' | StorageCapability> extends never
-  ? true
-  : never = true;
+const _everyOptionalMethodListed: ListsEveryOptionalMethod<StorageDriver, StorageCapability> = true;
 
 export interface StorageSuiteOptions {
   /** provider name, used in the describe title `storage: <name>` */

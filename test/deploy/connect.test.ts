@@ -4,24 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeploymentManager } from '../../src/deploy/manager.ts';
+import { describe, expect, it } from 'vitest';
 import { hostKeyFingerprint, pickAddress } from '../../src/deploy/ssh-connect.ts';
 import type { DeploymentManager } from '../../src/deploy/types.ts';
-import { generateClientKey, prepareSshd, startSshd, type SshdFixture } from '../helpers/sshd.ts';
-import { collect, sshTo, statuses, testNode } from './support.ts';
+import { generateClientKey, prepareSshd, type SshdFixture } from '../helpers/sshd.ts';
+import { collect, deployTo, sshTo, statuses, testNode, withSshdAndManager } from './support.ts';
 
 describe('deploy: SSH connection', () => {
   let sshd: SshdFixture;
   let manager: DeploymentManager;
-
-  beforeAll(async () => {
-    sshd = await startSshd();
-    manager = createDeploymentManager({ pollMs: 50 });
-  });
-  afterAll(async () => {
-    await manager?.close();
-    await sshd?.stop();
+  withSshdAndManager((s, m) => {
+    sshd = s;
+    manager = m;
   });
 
   it('refuses a host key other than the pinned one, before any step runs', async () => {
@@ -29,13 +23,7 @@ describe('deploy: SSH connection', () => {
     const marker = join(sshd.dir, 'hostkey-marker');
     const node = testNode();
     const started = performance.now();
-    const dep = manager.start({
-      accountId: 'sandbox',
-      nodeId: node.id,
-      getNode: async () => node,
-      steps: [{ kind: 'script', script: `touch ${marker}` }],
-      ssh: sshTo(sshd, { hostKeyFingerprint: other.fingerprint, timeoutMs: 60_000 }),
-    });
+    const dep = deployTo(manager, node, [{ kind: 'script', script: `touch ${marker}` }], sshTo(sshd, { hostKeyFingerprint: other.fingerprint, timeoutMs: 60_000 }));
     const { final } = await collect(manager, dep.id);
     expect(final.status).toBe('FAILED');
     expect(final.error?.code).toBe('HOST_KEY_MISMATCH');
@@ -58,13 +46,7 @@ describe('deploy: SSH connection', () => {
     const late = await prepareSshd();
     try {
       const node = testNode();
-      const dep = manager.start({
-        accountId: 'sandbox',
-        nodeId: node.id,
-        getNode: async () => node,
-        steps: [{ kind: 'script', script: 'echo up' }],
-        ssh: sshTo(late, { timeoutMs: 20_000 }),
-      });
+      const dep = deployTo(manager, node, [{ kind: 'script', script: 'echo up' }], sshTo(late, { timeoutMs: 20_000 }));
       const startedAt = performance.now();
       const timer = setTimeout(() => void late.start(), 1_000);
       const { events, final } = await collect(manager, dep.id);
@@ -84,13 +66,7 @@ describe('deploy: SSH connection', () => {
     await closed.stop();
     const node = testNode();
     const started = performance.now();
-    const dep = manager.start({
-      accountId: 'sandbox',
-      nodeId: node.id,
-      getNode: async () => node,
-      steps: [{ kind: 'script', script: 'true' }],
-      ssh: sshTo(closed, { timeoutMs: 1_500 }),
-    });
+    const dep = deployTo(manager, node, [{ kind: 'script', script: 'true' }], sshTo(closed, { timeoutMs: 1_500 }));
     const { final } = await collect(manager, dep.id);
     const elapsed = performance.now() - started;
     expect(final.error?.code).toBe('TIMEOUT');
@@ -101,13 +77,7 @@ describe('deploy: SSH connection', () => {
 
   it('tries alternate usernames when the first one is refused', async () => {
     const node = testNode();
-    const dep = manager.start({
-      accountId: 'sandbox',
-      nodeId: node.id,
-      getNode: async () => node,
-      steps: [{ kind: 'script', script: 'id -un' }],
-      ssh: sshTo(sshd, { username: 'skygraph-nobody', alternateUsernames: [sshd.username] }),
-    });
+    const dep = deployTo(manager, node, [{ kind: 'script', script: 'id -un' }], sshTo(sshd, { username: 'skygraph-nobody', alternateUsernames: [sshd.username] }));
     const { final } = await collect(manager, dep.id);
     expect(final.status).toBe('SUCCEEDED');
     expect(final.username).toBe(sshd.username);
@@ -116,13 +86,7 @@ describe('deploy: SSH connection', () => {
 
   it('fails with AUTHENTICATION_FAILED when every username is refused, without leaking the key', async () => {
     const node = testNode();
-    const dep = manager.start({
-      accountId: 'sandbox',
-      nodeId: node.id,
-      getNode: async () => node,
-      steps: [{ kind: 'script', script: 'true' }],
-      ssh: sshTo(sshd, { username: 'skygraph-nobody', alternateUsernames: ['skygraph-nobody2'], timeoutMs: 1_500 }),
-    });
+    const dep = deployTo(manager, node, [{ kind: 'script', script: 'true' }], sshTo(sshd, { username: 'skygraph-nobody', alternateUsernames: ['skygraph-nobody2'], timeoutMs: 1_500 }));
     const { events, final } = await collect(manager, dep.id);
     expect(final.error?.code).toBe('AUTHENTICATION_FAILED');
     expect(final.error?.message).toBe(
@@ -136,13 +100,7 @@ describe('deploy: SSH connection', () => {
   it('connects only to the node own addresses, in the preferred order', async () => {
     // sshd listens on 127.0.0.1 only; 127.0.0.2 (also loopback) refuses
     const node = testNode({ publicIps: ['127.0.0.2'], privateIps: ['not-an-ip', '127.0.0.1'] });
-    const dep = manager.start({
-      accountId: 'sandbox',
-      nodeId: node.id,
-      getNode: async () => node,
-      steps: [{ kind: 'script', script: 'echo private' }],
-      ssh: sshTo(sshd, { addressPreference: 'private' }),
-    });
+    const dep = deployTo(manager, node, [{ kind: 'script', script: 'echo private' }], sshTo(sshd, { addressPreference: 'private' }));
     const { final } = await collect(manager, dep.id);
     expect(final.status).toBe('SUCCEEDED');
     expect(final.address).toBe('127.0.0.1');

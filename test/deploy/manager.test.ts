@@ -5,26 +5,21 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeploymentManager } from '../../src/deploy/manager.ts';
 import type { DeploymentEvent, DeploymentManager, StartDeploymentInput } from '../../src/deploy/types.ts';
 import { InvalidInputError, NotFoundError, ProviderError } from '../../src/providers/errors.ts';
 import type { Node, NodeState } from '../../src/providers/types.ts';
-import { startSshd, type SshdFixture } from '../helpers/sshd.ts';
-import { collect, eventually, isAlive, sshTo, statuses, testNode } from './support.ts';
+import type { SshdFixture } from '../helpers/sshd.ts';
+import { collect, eventually, isAlive, sshTo, statuses, testNode, withSshdAndManager } from './support.ts';
 
 describe('deploy: manager', () => {
   let sshd: SshdFixture;
   let manager: DeploymentManager;
-
-  beforeAll(async () => {
-    sshd = await startSshd();
-    manager = createDeploymentManager({ pollMs: 50, now: () => new Date('2030-01-02T03:04:05.000Z') });
-  });
-  afterAll(async () => {
-    await manager?.close();
-    await sshd?.stop();
-  });
+  withSshdAndManager((s, m) => {
+    sshd = s;
+    manager = m;
+  }, { pollMs: 50, now: () => new Date('2030-01-02T03:04:05.000Z') });
 
   /** A node that reports the given states one poll after the other (the last one repeats). */
   const scriptedNode = (states: (NodeState | 'missing')[]) => {

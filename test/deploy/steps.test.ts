@@ -5,28 +5,23 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeploymentManager } from '../../src/deploy/manager.ts';
 import type { DeployStep, DeploymentManager } from '../../src/deploy/types.ts';
-import { generateClientKey, startSshd, type SshdFixture } from '../helpers/sshd.ts';
-import { collect, eventually, isAlive, sshTo, testNode } from './support.ts';
+import { generateClientKey, type SshdFixture } from '../helpers/sshd.ts';
+import { collect, deployTo, eventually, isAlive, sshTo, testNode, withSshdAndManager } from './support.ts';
 
 describe('deploy: steps over a real sshd', () => {
   let sshd: SshdFixture;
   let manager: DeploymentManager;
-
-  beforeAll(async () => {
-    sshd = await startSshd();
-    manager = createDeploymentManager({ pollMs: 50 });
-  });
-  afterAll(async () => {
-    await manager?.close();
-    await sshd?.stop();
+  withSshdAndManager((s, m) => {
+    sshd = s;
+    manager = m;
   });
 
   const deploy = (steps: DeployStep[], m: DeploymentManager = manager) => {
     const node = testNode();
-    const dep = m.start({ accountId: 'sandbox', nodeId: node.id, getNode: async () => node, steps, ssh: sshTo(sshd) });
+    const dep = deployTo(m, node, steps, sshTo(sshd));
     return collect(m, dep.id);
   };
 
@@ -54,13 +49,7 @@ describe('deploy: steps over a real sshd', () => {
 
     // the new key logs in (sshd reads <home>/.ssh/authorized_keys), and adding it again is a no-op
     const node = testNode();
-    const again = manager.start({
-      accountId: 'sandbox',
-      nodeId: node.id,
-      getNode: async () => node,
-      steps: [{ kind: 'sshKey', publicKey: key.publicKey }, { kind: 'script', script: 'echo via-new-key' }],
-      ssh: sshTo(sshd, { privateKey: key.privateKey }),
-    });
+    const again = deployTo(manager, node, [{ kind: 'sshKey', publicKey: key.publicKey }, { kind: 'script', script: 'echo via-new-key' }], sshTo(sshd, { privateKey: key.privateKey }));
     const second = (await collect(manager, again.id)).final;
     expect(second.status).toBe('SUCCEEDED');
     expect(second.steps[0]!.stdout).toContain('key already in');
@@ -136,13 +125,7 @@ describe('deploy: steps over a real sshd', () => {
 
   it('streams output chunks over subscribe() before the step ends', async () => {
     const node = testNode();
-    const dep = manager.start({
-      accountId: 'sandbox',
-      nodeId: node.id,
-      getNode: async () => node,
-      steps: [{ kind: 'script', script: 'echo first; sleep 1; echo second' }],
-      ssh: sshTo(sshd),
-    });
+    const dep = deployTo(manager, node, [{ kind: 'script', script: 'echo first; sleep 1; echo second' }], sshTo(sshd));
     const { events, final } = await collect(manager, dep.id);
     expect(final.status).toBe('SUCCEEDED');
     const first = events.findIndex((e) => e.event.type === 'output' && e.event.chunk.includes('first'));

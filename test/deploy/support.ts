@@ -1,7 +1,39 @@
 /** Shared bits of the deploy tests: plain Node objects, SSH options for a test sshd, event collection. */
-import type { DeploymentManager, Deployment, DeploymentEvent, SshOptions } from '../../src/deploy/types.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { createDeploymentManager } from '../../src/deploy/manager.ts';
+import type {
+  DeployStep,
+  DeploymentManager,
+  DeploymentManagerOptions,
+  Deployment,
+  DeploymentEvent,
+  SshOptions,
+} from '../../src/deploy/types.ts';
 import type { Node, NodeState } from '../../src/providers/types.ts';
-import type { SshdFixture } from '../helpers/sshd.ts';
+import { startSshd, type SshdFixture } from '../helpers/sshd.ts';
+
+/**
+ * Starts a test sshd and a deployment manager before the suite and closes both after it;
+ * `use` receives them once started.
+ */
+export function withSshdAndManager(use: (sshd: SshdFixture, manager: DeploymentManager) => void, managerOptions: DeploymentManagerOptions = { pollMs: 50 }): void {
+  let sshd: SshdFixture | undefined;
+  let manager: DeploymentManager | undefined;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    manager = createDeploymentManager(managerOptions);
+    use(sshd, manager);
+  });
+  afterAll(async () => {
+    await manager?.close();
+    await sshd?.stop();
+  });
+}
+
+/** Starts a deployment of `steps` to the existing `node`, over `ssh`. */
+export function deployTo(manager: DeploymentManager, node: Node, steps: DeployStep[], ssh: SshOptions): Deployment {
+  return manager.start({ accountId: 'sandbox', nodeId: node.id, getNode: async () => node, steps, ssh });
+}
 
 export function testNode(overrides: Partial<Node> = {}, state: NodeState = 'running'): Node {
   return {

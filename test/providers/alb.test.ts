@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { albProvider, createAlbProvider, validateAlbAccount } from '../../src/providers/aws/alb/index.ts';
 import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError } from '../../src/providers/errors.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import { ALGORITHMS, type AccountConfig, type LoadBalancerDriver, type Node } from '../../src/providers/types.ts';
 import { expectTypedError, modelChecks, pollUntil, uniqueName } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
+import { testDriverContext } from '../helpers/driver-context.ts';
+import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { INSTANCE_IDS, SUBNETS, TEST_CREDENTIALS, VPC_ID, startElbServer, type ElbServer, type ElbServerOptions } from '../helpers/elb-server/index.ts';
 
 const SECRET = TEST_CREDENTIALS.secretAccessKey;
@@ -13,12 +14,7 @@ const MISSING_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbal
 const DEFAULTS = { subnets: [...SUBNETS], vpcId: VPC_ID };
 const check = modelChecks([SECRET]);
 
-interface Harness {
-  server: ElbServer;
-  driver: LoadBalancerDriver;
-  ctx: TestDriverContext;
-  close(): Promise<void>;
-}
+type Harness = DriverHarness<ElbServer, LoadBalancerDriver>;
 
 async function harness(serverOpts: Partial<ElbServerOptions> = {}, account: Partial<AccountConfig> = {}): Promise<Harness> {
   const server = await startElbServer({ api: 'alb', ...serverOpts });
@@ -27,15 +23,7 @@ async function harness(serverOpts: Partial<ElbServerOptions> = {}, account: Part
     { region: 'us-east-1' },
   );
   const instance = createAlbProvider({ env: {}, retry: { baseDelayMs: 5, maxDelayMs: 20 } }).create(ctx);
-  return {
-    server,
-    driver: instance.loadBalancer!,
-    ctx,
-    async close() {
-      await instance.close?.();
-      await server.close();
-    },
-  };
+  return driverHarness(server, ctx, instance, instance.loadBalancer!);
 }
 
 const node = (privateIps: string[], id = 'i-0a1b2c3d4e5f60002'): Node => ({
@@ -57,13 +45,7 @@ testLoadBalancerDriver({
   async create() {
     const h = await harness();
     conformanceServer = h.server;
-    return {
-      driver: h.driver,
-      async cleanup() {
-        await h.close();
-        expect(h.server.failures).toEqual([]);
-      },
-    };
+    return conformanceTarget(h);
   },
   capabilities: ['attachNode'],
   waitFor: pollUntil({ intervalMs: 50, timeoutMs: 5_000 }),
@@ -96,12 +78,7 @@ describe('alb provider', () => {
 
 describe('alb: requests and mapping', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  harnessPerTest(harness, { get: () => h, set: (made) => (h = made) });
 
   it('creates the load balancer, an owned ip target group, a forwarding listener and the targets', async () => {
     const name = uniqueName();

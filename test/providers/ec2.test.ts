@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEc2Instance, ec2Provider, validateEc2Account } from '../../src/providers/aws/ec2/index.ts';
 import { parseAwsError } from '../../src/providers/aws/errors.ts';
 import {
@@ -14,22 +14,18 @@ import {
   UnsupportedError,
 } from '../../src/providers/errors.ts';
 import type { AccountConfig, ComputeDriver, Node } from '../../src/providers/types.ts';
-import { testComputeDriver } from '../conformance/compute.ts';
+import { computeCapabilitiesExcept, testComputeDriver } from '../conformance/compute.ts';
 import { expectTypedError, pollUntil, uniqueName } from '../conformance/assertions.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
+import { testDriverContext } from '../helpers/driver-context.ts';
+import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Server, type Ec2Server, type Ec2ServerOptions } from '../helpers/ec2-server/index.ts';
 
 const CREDENTIALS = { accessKeyId: EC2_TEST_KEY_ID, secretAccessKey: EC2_TEST_SECRET };
 const FAST_RETRY = { retry: { baseDelayMs: 5, maxDelayMs: 20 } };
 const WEB_1 = 'i-0a5f3c9e2b7d41868';
 
-interface Harness {
-  server: Ec2Server;
-  driver: ComputeDriver;
-  ctx: TestDriverContext;
-  close(): Promise<void>;
-}
+type Harness = DriverHarness<Ec2Server, ComputeDriver>;
 
 async function harness(
   serverOpts: Ec2ServerOptions = {},
@@ -40,15 +36,7 @@ async function harness(
   const server = await startEc2Server(serverOpts);
   const ctx = testDriverContext({ driver: 'ec2', regions: [region], endpoint: server.url, credentials: CREDENTIALS, ...account }, { region });
   const instance = createEc2Instance(ctx, deps);
-  return {
-    server,
-    driver: instance.compute!,
-    ctx,
-    async close() {
-      await instance.close?.();
-      await server.close();
-    },
-  };
+  return driverHarness(server, ctx, instance, instance.compute!);
 }
 
 let server: Ec2Server | undefined;
@@ -57,36 +45,9 @@ testComputeDriver({
   async create() {
     const h = await harness({ transitionMs: 100 });
     server = h.server;
-    return {
-      driver: h.driver,
-      async cleanup() {
-        await h.close();
-        expect(h.server.failures).toEqual([]);
-      },
-    };
+    return conformanceTarget(h);
   },
-  capabilities: [
-    'getNodes',
-    'getImages',
-    'rebootNode',
-    'startNode',
-    'stopNode',
-    'createImage',
-    'deleteImage',
-    'listVolumes',
-    'createVolume',
-    'attachVolume',
-    'detachVolume',
-    'destroyVolume',
-    'listVolumeSnapshots',
-    'createVolumeSnapshot',
-    'destroyVolumeSnapshot',
-    'listKeyPairs',
-    'getKeyPair',
-    'createKeyPair',
-    'importKeyPair',
-    'deleteKeyPair',
-  ],
+  capabilities: computeCapabilitiesExcept('copyImage'),
   createNodeInput: () => ({ name: uniqueName(), sizeId: 't3.micro', imageId: 'ami-0c1d2e3f4a5b6c7d8', locationId: 'us-east-1b', keyName: 'deploy-2024' }),
   waitFor: pollUntil({ intervalMs: 50, timeoutMs: 10_000 }),
   waitTimeoutMs: 10_000,
@@ -97,12 +58,7 @@ testComputeDriver({
 
 describe('ec2: requests and mapping', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  harnessPerTest(harness, { get: () => h, set: (made) => (h = made) });
 
   it('every conformance request was signed, known and complete', () => {
     expect(server?.requests.length).toBeGreaterThan(10);

@@ -4,26 +4,22 @@
  * 'instance' member mode. The cases after it cover what is particular to classic ELB (listener
  * and health mapping, instance ids given to attachMember, refusals before sending anything).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createElbProvider, elbProvider, validateElbAccount } from '../../src/providers/aws/elb/index.ts';
 import { AuthenticationError, InvalidInputError, NotFoundError } from '../../src/providers/errors.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import { ALGORITHMS, type AccountConfig, type LoadBalancer, type LoadBalancerDriver, type Node } from '../../src/providers/types.ts';
 import { expectDeclaredCapabilities, expectTypedError, modelChecks, pollUntil, uniqueName } from '../conformance/assertions.ts';
 import { LOADBALANCER_OPTIONAL_METHODS, testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
+import { testDriverContext } from '../helpers/driver-context.ts';
+import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { INSTANCE_IDS, SUBNETS, TEST_CREDENTIALS, startElbServer, type ElbServer, type ElbServerOptions } from '../helpers/elb-server/index.ts';
 
 const SECRET = TEST_CREDENTIALS.secretAccessKey;
 const ZONES = { availabilityZones: ['us-east-1a', 'us-east-1b'] };
 const check = modelChecks([SECRET]);
 
-interface Harness {
-  server: ElbServer;
-  driver: LoadBalancerDriver;
-  ctx: TestDriverContext;
-  close(): Promise<void>;
-}
+type Harness = DriverHarness<ElbServer, LoadBalancerDriver>;
 
 async function harness(serverOpts: Partial<ElbServerOptions> = {}, account: Partial<AccountConfig> = {}): Promise<Harness> {
   const server = await startElbServer({ api: 'elb', ...serverOpts });
@@ -32,15 +28,7 @@ async function harness(serverOpts: Partial<ElbServerOptions> = {}, account: Part
     { region: 'us-east-1' },
   );
   const instance = createElbProvider({ env: {}, retry: { baseDelayMs: 5, maxDelayMs: 20 } }).create(ctx);
-  return {
-    server,
-    driver: instance.loadBalancer!,
-    ctx,
-    async close() {
-      await instance.close?.();
-      await server.close();
-    },
-  };
+  return driverHarness(server, ctx, instance, instance.loadBalancer!);
 }
 
 const ec2Node = (id: string): Node => ({
@@ -60,13 +48,7 @@ testLoadBalancerDriver({
   name: 'elb',
   async create() {
     const h = await harness({}, { options: ZONES });
-    return {
-      driver: h.driver,
-      async cleanup() {
-        await h.close();
-        expect(h.server.failures).toEqual([]);
-      },
-    };
+    return conformanceTarget(h);
   },
   capabilities: ['attachNode'],
   memberMode: 'instance',
@@ -226,12 +208,7 @@ describe('loadbalancer: elb (classic round trip)', () => {
 
 describe('elb: requests and mapping', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  harnessPerTest(harness, { get: () => h, set: (made) => (h = made) });
 
   it('sends CreateLoadBalancer with the listener and zones, then registers the instances, all signed', async () => {
     const name = uniqueName();

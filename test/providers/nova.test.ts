@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidInputError, NotFoundError } from '../../src/providers/errors.ts';
 import {
   OPENSTACK_VARIANT,
@@ -15,7 +15,8 @@ import { loadProvider } from '../../src/providers/registry.ts';
 import type { AccountConfig, ComputeDriver, Node } from '../../src/providers/types.ts';
 import { expectTypedError, pollUntil, uniqueName } from '../conformance/assertions.ts';
 import { testComputeDriver } from '../conformance/compute.ts';
-import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
+import { testDriverContext } from '../helpers/driver-context.ts';
+import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import {
   KEYSTONE_TEST_USER,
   NOVA_NETWORK_ID,
@@ -34,12 +35,7 @@ const WEB_1 = '86b1d6f4-8368-4294-a526-18fdcea386fc';
 const DB_1 = '65d549a4-f197-473e-a06e-d7079ac12a83';
 const MISSING = '00000000-dead-4bad-8bad-000000000000';
 
-interface Harness {
-  server: NovaTestServer;
-  driver: ComputeDriver;
-  ctx: TestDriverContext;
-  close(): Promise<void>;
-}
+type Harness = DriverHarness<NovaTestServer, ComputeDriver>;
 
 async function harness(
   opts: { server?: NovaServerOptions; variant?: NovaVariant; glance?: boolean; account?: Partial<AccountConfig>; deps?: NovaDeps; region?: string } = {},
@@ -59,15 +55,7 @@ async function harness(
     { region },
   );
   const instance = createNovaInstance(ctx, variant, { ...FAST, ...opts.deps });
-  return {
-    server,
-    driver: instance.compute!,
-    ctx,
-    async close() {
-      await instance.close?.();
-      await server.close();
-    },
-  };
+  return driverHarness(server, ctx, instance, instance.compute!);
 }
 
 const CAPABILITIES = ['getNodes', 'getImages', 'rebootNode', 'startNode', 'stopNode', 'listKeyPairs', 'getKeyPair', 'createKeyPair', 'importKeyPair', 'deleteKeyPair'] as const;
@@ -79,13 +67,7 @@ testComputeDriver({
     // why: a max_limit of 2 makes every listing in the suite follow next links
     const h = await harness({ server: { maxLimit: 2, transitionMs: 80 } });
     openstackServer = h.server;
-    return {
-      driver: h.driver,
-      async cleanup() {
-        await h.close();
-        expect(h.server.failures).toEqual([]);
-      },
-    };
+    return conformanceTarget(h);
   },
   capabilities: CAPABILITIES,
   createNodeInput: () => ({ name: uniqueName(), sizeId: '1', imageId: CIRROS, locationId: 'nova', keyName: 'deploy', userData: '#cloud-config\n', ex: { networks: [NOVA_NETWORK_ID] } }),
@@ -100,14 +82,9 @@ testComputeDriver({
   name: 'rackspace',
   async create() {
     const h = await harness({ variant: RACKSPACE_VARIANT, glance: false, server: { transitionMs: 80 } });
-    return {
-      driver: h.driver,
-      async cleanup() {
-        await h.close();
-        expect(h.server.failures).toEqual([]);
-        expect(h.server.created.at(-1)?.networks).toEqual([{ uuid: '00000000-0000-0000-0000-000000000000' }, { uuid: '11111111-1111-1111-1111-111111111111' }]);
-      },
-    };
+    return conformanceTarget(h, () =>
+      expect(h.server.created.at(-1)?.networks).toEqual([{ uuid: '00000000-0000-0000-0000-000000000000' }, { uuid: '11111111-1111-1111-1111-111111111111' }]),
+    );
   },
   capabilities: CAPABILITIES,
   waitFor: pollUntil({ intervalMs: 25, timeoutMs: 5_000 }),
@@ -119,12 +96,7 @@ testComputeDriver({
 
 describe('openstack: requests and mapping', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  harnessPerTest(harness, { get: () => h, set: (made) => (h = made) });
 
   it('the conformance run sent the token on every request and followed next links', () => {
     const reqs = openstackServer!.requests;

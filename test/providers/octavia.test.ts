@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError, ProviderError, TimeoutError } from '../../src/providers/errors.ts';
 import { createOctaviaInstance, octaviaProvisioningState, validateOctaviaAccount, type OctaviaDeps } from '../../src/providers/openstack/octavia/index.ts';
 import type { AccountConfig, LoadBalancer, LoadBalancerDriver } from '../../src/providers/types.ts';
 import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
+import { testDriverContext } from '../helpers/driver-context.ts';
+import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { OCTAVIA_SUBNET_ID, OPENSTACK_TEST_TOKEN, startOctaviaServer, type OctaviaServerOptions, type OctaviaTestServer } from '../helpers/openstack-server.ts';
 
 const WEB_LB = '906d273c-b577-4142-97b7-c437cf707244';
@@ -14,12 +15,7 @@ const MISSING = '00000000-dead-4bad-8bad-000000000000';
 /** waits poll every 10 ms of real time */
 const FAST: OctaviaDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
 
-interface Harness {
-  server: OctaviaTestServer;
-  driver: LoadBalancerDriver;
-  ctx: TestDriverContext;
-  close(): Promise<void>;
-}
+type Harness = DriverHarness<OctaviaTestServer, LoadBalancerDriver>;
 
 async function harness(opts: { server?: OctaviaServerOptions; account?: Partial<AccountConfig>; deps?: OctaviaDeps } = {}): Promise<Harness> {
   const server = await startOctaviaServer(opts.server);
@@ -32,15 +28,7 @@ async function harness(opts: { server?: OctaviaServerOptions; account?: Partial<
     ...opts.account,
   });
   const instance = createOctaviaInstance(ctx, { ...FAST, ...opts.deps });
-  return {
-    server,
-    driver: instance.loadBalancer!,
-    ctx,
-    async close() {
-      await instance.close?.();
-      await server.close();
-    },
-  };
+  return driverHarness(server, ctx, instance, instance.loadBalancer!);
 }
 
 let conformanceServer: OctaviaTestServer | undefined;
@@ -49,13 +37,7 @@ testLoadBalancerDriver({
   async create() {
     const h = await harness();
     conformanceServer = h.server;
-    return {
-      driver: h.driver,
-      async cleanup() {
-        await h.close();
-        expect(h.server.failures).toEqual([]);
-      },
-    };
+    return conformanceTarget(h);
   },
   capabilities: [],
   waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }),
@@ -66,13 +48,7 @@ testLoadBalancerDriver({
 
 describe('octavia: requests and mapping', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-    expect(h.server.failures).toEqual([]);
-  });
+  harnessPerTest(harness, { get: () => h, set: (made) => (h = made) }, { expectNoFailures: true });
 
   it('the conformance run sent the token on every request and never touched a pending load balancer', () => {
     const reqs = conformanceServer!.requests;

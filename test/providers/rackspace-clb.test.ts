@@ -1,20 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError } from '../../src/providers/errors.ts';
 import { BALANCER_STATE, createClbInstance, parseClbError, validateClbAccount, type ClbDeps } from '../../src/providers/rackspace/clb/index.ts';
 import type { AccountConfig, LoadBalancer, LoadBalancerDriver } from '../../src/providers/types.ts';
 import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
+import { testDriverContext } from '../helpers/driver-context.ts';
+import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { OPENSTACK_TEST_TOKEN, startClbServer, type ClbServerOptions, type ClbTestServer } from '../helpers/openstack-server.ts';
 
 const FAST: ClbDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
 
-interface Harness {
-  server: ClbTestServer;
-  driver: LoadBalancerDriver;
-  ctx: TestDriverContext;
-  close(): Promise<void>;
-}
+type Harness = DriverHarness<ClbTestServer, LoadBalancerDriver>;
 
 async function harness(opts: { server?: ClbServerOptions; account?: Partial<AccountConfig>; deps?: ClbDeps } = {}): Promise<Harness> {
   const server = await startClbServer(opts.server);
@@ -23,15 +19,7 @@ async function harness(opts: { server?: ClbServerOptions; account?: Partial<Acco
     { region: 'DFW' },
   );
   const instance = createClbInstance(ctx, { ...FAST, ...opts.deps });
-  return {
-    server,
-    driver: instance.loadBalancer!,
-    ctx,
-    async close() {
-      await instance.close?.();
-      await server.close();
-    },
-  };
+  return driverHarness(server, ctx, instance, instance.loadBalancer!);
 }
 
 let conformanceServer: ClbTestServer | undefined;
@@ -40,13 +28,7 @@ testLoadBalancerDriver({
   async create() {
     const h = await harness();
     conformanceServer = h.server;
-    return {
-      driver: h.driver,
-      async cleanup() {
-        await h.close();
-        expect(h.server.failures).toEqual([]);
-      },
-    };
+    return conformanceTarget(h);
   },
   capabilities: ['updateBalancer'],
   waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }),
@@ -57,13 +39,7 @@ testLoadBalancerDriver({
 
 describe('rackspace-clb: requests and mapping', () => {
   let h: Harness;
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-    expect(h.server.failures).toEqual([]);
-  });
+  harnessPerTest(harness, { get: () => h, set: (made) => (h = made) }, { expectNoFailures: true });
 
   it('the conformance run sent the token on every request and never changed a pending balancer', () => {
     const reqs = conformanceServer!.requests;

@@ -18,7 +18,7 @@ import { sandboxProvider } from '../../src/providers/sandbox/index.ts';
 import { generateEd25519 } from '../../src/providers/sandbox/ssh-keys.ts';
 import type { ComputeDriver, LoadBalancerDriver } from '../../src/providers/types.ts';
 import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
-import { testComputeDriver } from '../conformance/compute.ts';
+import { computeCapabilitiesExcept, testComputeDriver } from '../conformance/compute.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
 import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
 
@@ -43,28 +43,7 @@ testComputeDriver({
     conformanceCtx = s.ctx;
     return { driver: s.compute };
   },
-  capabilities: [
-    'getNodes',
-    'getImages',
-    'rebootNode',
-    'startNode',
-    'stopNode',
-    'createImage',
-    'deleteImage',
-    'listVolumes',
-    'createVolume',
-    'attachVolume',
-    'detachVolume',
-    'destroyVolume',
-    'listVolumeSnapshots',
-    'createVolumeSnapshot',
-    'destroyVolumeSnapshot',
-    'listKeyPairs',
-    'getKeyPair',
-    'createKeyPair',
-    'importKeyPair',
-    'deleteKeyPair',
-  ],
+  capabilities: computeCapabilitiesExcept('copyImage'),
   waitFor: tickingWait,
 });
 
