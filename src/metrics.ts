@@ -1,6 +1,6 @@
 /**
- * A small Prometheus registry: counters and histograms with labels, rendered in the text
- * exposition format at GET /metrics.
+ * A small Prometheus registry: counters and histograms with labels, and gauges read when
+ * rendered, in the text exposition format at GET /metrics.
  */
 
 type Labels = Record<string, string>;
@@ -29,12 +29,21 @@ export interface Histogram {
 export interface Metrics {
   counter(name: string, help: string): Counter;
   histogram(name: string, help: string, buckets?: number[]): Histogram;
+  /** a gauge whose value is read at each render; registering a name again replaces its reader */
+  gauge(name: string, help: string, read: () => number): void;
   render(): string;
 }
 
 export function createMetrics(): Metrics {
   const blocks: (() => string)[] = [];
+  const gauges = new Map<string, { help: string; read: () => number }>();
+  blocks.push(() =>
+    [...gauges].map(([name, g]) => `# HELP ${name} ${g.help}\n# TYPE ${name} gauge\n${name} ${g.read()}`).join('\n'),
+  );
   return {
+    gauge(name, help, read) {
+      gauges.set(name, { help, read });
+    },
     counter(name, help) {
       const values = new Map<string, { labels: Labels; value: number }>();
       blocks.push(() => {
@@ -93,7 +102,7 @@ export function createMetrics(): Metrics {
       };
     },
     render() {
-      return blocks.map((b) => b()).join('\n') + '\n';
+      return blocks.map((b) => b()).filter((text) => text !== '').join('\n') + '\n';
     },
   };
 }

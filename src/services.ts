@@ -75,6 +75,13 @@ export function createServices(runtime: Runtime, opts: ServicesOptions = {}): Se
       else runtime.logger.info('polling recovered', { account: accountId });
     },
   });
+  const gauges = [
+    ['skygraph_live_subscribers', 'Live subscriptions open on this replica', 'subscribers'],
+    ['skygraph_live_listeners', 'Event channels this replica listens on (pubsub subscriptions made)', 'listeners'],
+    ['skygraph_live_pollers', 'Shared pollers running on this replica, one per (account, region, kind)', 'pollers'],
+    ['skygraph_live_leases_held', 'Pollers whose lease this replica holds, so it is the one that polls', 'leasesHeld'],
+  ] as const;
+  for (const [name, help, stat] of gauges) runtime.metrics.gauge(name, help, () => live.stats()[stat]);
   const deployments = createDeploymentManager({ logger: runtime.logger, pollMs: opts.deployPollMs });
   return {
     live,

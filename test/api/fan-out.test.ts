@@ -55,6 +55,10 @@ describe('api: fan-out, partial failure and batching', () => {
     expect(text).toMatch(/^skygraph_upstream_calls_total\{account="big",operation="listNodes"\} \d+$/m);
     expect(text).toMatch(/^skygraph_request_duration_seconds_bucket\{route="graphql",le="0\.1"\} \d+$/m);
     expect(text).toContain('# TYPE skygraph_request_duration_seconds histogram');
+    // no subscriptions are open in this file
+    expect(text).toContain('# TYPE skygraph_live_subscribers gauge\nskygraph_live_subscribers 0\n');
+    expect(text).toMatch(/^skygraph_live_pollers 0$/m);
+    expect(text).toMatch(/^skygraph_live_leases_held 0$/m);
     const health = await (await fetch(`${t.url}/healthz`)).json();
     expect(health).toMatchObject({ status: 'ok', accounts: 4 });
   });

@@ -6,10 +6,23 @@ import { collect, wsClient } from '../helpers/ws-client.ts';
 // why: a generous interval keeps the lease (2 intervals) stable on a loaded 2-core CI machine
 const INTERVAL = 500;
 
-async function listNodeCalls(s: ServerProcess): Promise<number> {
+async function metric(s: ServerProcess, series: string): Promise<number> {
   const text = await (await fetch(`${s.url}/metrics`)).text();
-  const m = /^skygraph_upstream_calls_total\{account="shared",operation="listNodes"\} (\d+)$/m.exec(text);
-  return Number(m?.[1] ?? 0);
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return Number(line?.slice(series.length + 1) ?? 0);
+}
+
+const listNodeCalls = (s: ServerProcess) => metric(s, 'skygraph_upstream_calls_total{account="shared",operation="listNodes"}');
+
+/** resolves once the replica has the subscription and listens on its Redis channel */
+async function subscribed(s: ServerProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [subscribers, listeners] = await Promise.all([metric(s, 'skygraph_live_subscribers'), metric(s, 'skygraph_live_listeners')]);
+    if (subscribers === 1 && listeners === 1) return;
+    if (Date.now() > deadline) throw new Error(`replica not subscribed after 30 s: ${subscribers} subscribers, ${listeners} listeners`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 describe('api: two replicas through Redis', () => {
@@ -32,6 +45,8 @@ describe('api: two replicas through Redis', () => {
     const query = 'subscription { nodeChanged(accounts: ["shared"]) { kind source node { name } } }';
     const sa = collect<{ nodeChanged: { kind: string; node: { name: string } } }>(ca, query);
     const sb = collect<{ nodeChanged: { kind: string; node: { name: string } } }>(cb, query);
+    // why: an event published before a replica listens on its channel is not for that subscriber
+    await Promise.all([subscribed(a), subscribed(b)]);
     await new Promise((r) => setTimeout(r, 4 * INTERVAL));
 
     // one replica at a time holds the lease and polls: together they poll once per interval, not twice
@@ -61,8 +76,11 @@ describe('api: two replicas through Redis', () => {
       }),
     });
     expect(create.status).toBe(200);
-    const [ea] = await sa.waitFor(1);
-    const [eb] = await sb.waitFor(1);
+    expect(await create.json()).toMatchObject({ data: { createNode: { id: expect.any(String) } } });
+    const logs = () => `\nreplica a stderr:\n${a.stderr()}\nreplica b stderr:\n${b.stderr()}`;
+    const [[ea], [eb]] = await Promise.all([sa.waitFor(1), sb.waitFor(1)]).catch((err: Error) => {
+      throw new Error(err.message + logs());
+    });
     expect(ea!.nodeChanged).toMatchObject({ kind: 'CREATED', node: { name: 'from-a' } });
     expect(eb!.nodeChanged).toMatchObject({ kind: 'CREATED', node: { name: 'from-a' } });
 

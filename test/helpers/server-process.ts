@@ -10,6 +10,8 @@ export interface ServerProcess {
   pid: number;
   dir: string;
   child: ChildProcess;
+  /** what the process wrote to stderr so far (its warn/error log lines) */
+  stderr(): string;
   /** resident set size in bytes, from /proc */
   rss(): number;
   stop(): Promise<void>;
@@ -60,6 +62,7 @@ export async function startServerProcess(
     pid: child.pid!,
     dir,
     child,
+    stderr: () => stderr,
     rss() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);

@@ -4,6 +4,8 @@ import WebSocket from 'ws';
 
 export interface Collected<T> {
   events: T[];
+  /** true once the server completed the subscription */
+  readonly completed: boolean;
   /** resolves once `count` events have arrived (rejects after ms) */
   waitFor(count: number, ms?: number): Promise<T[]>;
   stop(): void;
@@ -17,6 +19,7 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
   const events: T[] = [];
   const waiters: (() => void)[] = [];
   const errors: unknown[] = [];
+  let completed = false;
   const stop = client.subscribe<T>(
     { query, variables },
     {
@@ -29,15 +32,24 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
         errors.push(e);
         waiters.forEach((w) => w());
       },
-      complete: () => undefined,
+      complete: () => {
+        completed = true;
+        waiters.forEach((w) => w());
+      },
     },
   );
   return {
     events,
+    get completed() {
+      return completed;
+    },
     stop,
     waitFor(count, ms = 10_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${events.length} of ${count} events in ${ms} ms; errors: ${JSON.stringify(errors)}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`only ${events.length} of ${count} events in ${ms} ms; errors: ${JSON.stringify(errors)}${completed ? '; the server completed the subscription' : ''}`)),
+          ms,
+        );
         const check = () => {
           if (errors.length) {
             clearTimeout(timer);

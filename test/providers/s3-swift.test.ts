@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, type S3Client } from '../../src/providers/aws/s3/client.ts';
 import { s3Provider } from '../../src/providers/aws/s3/index.ts';
-import { AuthenticationError, NotFoundError } from '../../src/providers/errors.ts';
+import { AuthenticationError, InvalidInputError, NotFoundError } from '../../src/providers/errors.ts';
 import { xmlList } from '../../src/providers/http/parsers/xml.ts';
 import type { StorageDriver } from '../../src/providers/types.ts';
 import { expectTypedError, uniqueName } from '../conformance/assertions.ts';
@@ -146,6 +146,20 @@ describe('s3: Swift s3api specifics', () => {
     });
     expect(res.body?.ListMultipartUploadsResult).toBeDefined();
     expect(xmlList(res.body?.ListMultipartUploadsResult?.Upload)).toEqual([]);
+  });
+
+  it('leaves no object when a streamed single PUT fails midway', async () => {
+    const boom = new Error('stream broke');
+    const { chunks } = pattern(2 * MiB, { failAfter: MiB, error: boom });
+    await expect(driver.uploadObject(bucket, 'broken-put.bin', chunks(), { size: 2 * MiB })).rejects.toBe(boom);
+    await expectTypedError(driver.getObject(bucket, 'broken-put.bin'), NotFoundError);
+  });
+
+  it('refuses a body that does not match the size it was given, storing nothing', async () => {
+    await expectTypedError(driver.uploadObject(bucket, 'short.bin', pattern(10).chunks(), { size: 20 }), InvalidInputError, 'size');
+    await expectTypedError(driver.getObject(bucket, 'short.bin'), NotFoundError);
+    await expectTypedError(driver.uploadObject(bucket, 'long.bin', pattern(6 * MiB).chunks(), { size: 5 * MiB + 1 }), InvalidInputError, 'size');
+    await expectTypedError(driver.getObject(bucket, 'long.bin'), NotFoundError);
   });
 });
 
