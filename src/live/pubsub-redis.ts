@@ -4,7 +4,7 @@
  * channel left and re-joined at once ends up subscribed.
  */
 import { decodeEvent, encodeEvent } from './codec.ts';
-import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection.ts';
+import { closeRedis, connectRedis, whenReady, type RedisConnectionOptions } from './redis-connection.ts';
 import type { LiveEvent, PubSub } from './types.ts';
 
 /** Pubsub over Redis at `url` (redis://[user:pass@]host:port[/db]); close() quits both connections. */
@@ -40,6 +40,9 @@ export function redisPubSub(url: string, opts: RedisConnectionOptions = {}): Pub
     const run = queue.then(async () => {
       if (closed) return;
       const wanted = (handlers.get(channel)?.size ?? 0) > 0;
+      if (wanted === subscribed.has(channel)) return;
+      await whenReady(subscriber);
+      if (closed) return;
       if (wanted && !subscribed.has(channel)) {
         await subscriber.subscribe(channel);
         subscribed.add(channel);

@@ -11,11 +11,14 @@ export interface RedisConnectionOptions {
   connectionName?: string | undefined;
 }
 
+const MAX_RETRIES = 2;
+const CONNECT_TIMEOUT_MS = 5000;
+
 export function connectRedis(url: string, role: string, opts: RedisConnectionOptions = {}): Redis {
   const redis = new Redis(url, {
     connectionName: opts.connectionName ?? `skygraph-live-${role}`,
-    maxRetriesPerRequest: 2,
-    connectTimeout: 5000,
+    maxRetriesPerRequest: MAX_RETRIES,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: 5000,
   });
   let reported = false;
@@ -31,6 +34,35 @@ export function connectRedis(url: string, role: string, opts: RedisConnectionOpt
     reported = false;
   });
   return redis;
+}
+
+/**
+ * Resolves once the connection is ready; rejects when it ends, fails as many connection attempts
+ * as a command may wait for, or is not ready in time.
+ *
+ * why: ioredis writes SUBSCRIBE at once while it is still handshaking; a reply that lands before
+ * its ready check (INFO) puts the connection in subscriber mode, the check fails and ioredis drops
+ * the connection, losing what is published meanwhile. A subscriber connection must only be asked
+ * to subscribe once it is ready.
+ */
+export function whenReady(redis: Redis, timeoutMs = 2 * CONNECT_TIMEOUT_MS): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let failures = 0;
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady).off('end', onEnd).off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onEnd = () => done(new Error('Connection is closed.'));
+    const onError = (err: Error) => {
+      if (++failures > MAX_RETRIES) done(err);
+    };
+    const timer = setTimeout(() => done(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);
+    redis.on('ready', onReady).on('end', onEnd).on('error', onError);
+  });
 }
 
 /** QUIT when connected (bounded by a second), otherwise drop the socket. */

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { channelName, createLiveHub } from '../../src/live/hub.ts';
 import { redisLeases } from '../../src/live/leases-redis.ts';
@@ -70,6 +71,34 @@ describe('live: redis pubsub and leases', () => {
       expect(await numsub('skygraph:live:acc:node')).toBe(0);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('subscribes only once its connection is ready, even when asked during the handshake', async () => {
+    // why: ioredis writes SUBSCRIBE at once while it still handshakes (CLIENT SETNAME/SETINFO, then
+    // INFO); a SUBSCRIBE answered before the INFO is sent puts the connection in subscriber mode,
+    // the ready check fails and the connection drops. A proxy that holds Redis's first replies
+    // keeps the handshake open long enough to ask for a channel in the middle of it.
+    const proxy = await slowStartProxy(redis.port, 400);
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (msg: string, f?: Record<string, unknown>) => void warnings.push(`${msg} ${JSON.stringify(f)}`) };
+    const sub = redisPubSub(`redis://127.0.0.1:${proxy.port}`, { logger });
+    const pub = redisPubSub(redis.url);
+    try {
+      await proxy.connected(2);
+      const got: LiveEvent[] = [];
+      await sub.subscribe('skygraph:live:hs:node', (e) => got.push(e));
+      const event: LiveEvent = {
+        kind: 'UPDATED', resource: 'node', accountId: 'hs', region: null, id: 'a', previousState: 'pending', state: 'running',
+        item: node('a', 'running').item, timestamp: new Date().toISOString(), source: 'poll',
+      };
+      await pub.publish('skygraph:live:hs:node', event);
+      await waitFor('the event', () => got.length === 1);
+      expect(warnings).toEqual([]);
+      expect(proxy.connections()).toBe(2);
+    } finally {
+      await Promise.all([sub.close(), pub.close()]);
+      await proxy.close();
     }
   });
 
@@ -219,3 +248,47 @@ describe('live: two replicas through redis', () => {
     expect(await numsub(channelName('acc', 'node'))).toBe(0);
   });
 });
+
+/**
+ * A TCP proxy to Redis that passes what clients send at once but holds Redis's replies on each
+ * connection for its first `holdMs`, then passes everything.
+ */
+async function slowStartProxy(redisPort: number, holdMs: number) {
+  const sockets: Socket[] = [];
+  let count = 0;
+  const waiters: (() => void)[] = [];
+  const server: Server = createServer((client) => {
+    count++;
+    waiters.forEach((w) => w());
+    const upstream = connect(redisPort, '127.0.0.1');
+    sockets.push(client, upstream);
+    const held: Buffer[] = [];
+    let holding = true;
+    setTimeout(() => {
+      holding = false;
+      for (const b of held) client.write(b);
+    }, holdMs).unref();
+    client.on('data', (d: Buffer) => upstream.write(d));
+    upstream.on('data', (d: Buffer) => (holding ? held.push(d) : client.write(d)));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => count,
+    /** resolves once `n` clients connected, plus a moment for their first commands to go out */
+    async connected(n: number) {
+      while (count < n) await new Promise<void>((resolve) => waiters.push(resolve));
+      await sleep(100);
+    },
+    async close() {
+      sockets.forEach((sock) => sock.destroy());
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
