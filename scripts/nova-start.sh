@@ -20,8 +20,9 @@ if [ -f "$dir/nova.pid" ] && kill -0 "$(cat "$dir/nova.pid")" 2>/dev/null; then
   echo "nova-start: $dir/nova.pid names a running process; stop it first (scripts/nova-stop.sh $port)" >&2
   exit 2
 fi
-rm -rf "$dir" && mkdir -p "$dir"
-nohup /usr/bin/python3 "$HERE/nova-fake.py" "$port" "$KEYSTONE" "$HERE/nova-api-paste.ini" "$SPAWN" \
+rm -rf "$dir" && mkdir -p "$dir/tmp"
+# why: nova's own temp files go under $dir, so nova-stop.sh removes them too
+TMPDIR="$dir/tmp" nohup /usr/bin/python3 "$HERE/nova-fake.py" "$port" "$KEYSTONE" "$HERE/nova-api-paste.ini" "$SPAWN" \
   >"$dir/nova.out" 2>"$dir/nova.log" </dev/null &
 echo $! >"$dir/nova.pid"
 for _ in $(seq 1 300); do

@@ -51,7 +51,7 @@ else
 fi
 touch "$DIR/$MARKER"
 ETC=$DIR/etc RUN=$DIR/run LOG=$DIR/log DEV=$DIR/srv/node
-rm -rf "$ETC" "$RUN" && mkdir -p "$ETC" "$RUN" "$LOG" "$DEV/d1" "$DIR/cache"
+rm -rf "$ETC" "$RUN" && mkdir -p "$ETC" "$RUN" "$LOG" "$DEV/d1" "$DIR/cache" "$DIR/tmp"
 ME=$(id -un)
 
 # why: bind all five at once so they are distinct; a race with another process is caught below
@@ -179,7 +179,8 @@ NAMES=(memcached object container account updater proxy)
 start() { # name cmd...
   local name=$1
   shift
-  nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
+  # why: the daemons' own temp files go under DIR, so swift-stop.sh removes them too
+  TMPDIR="$DIR/tmp" nohup "$@" >>"$LOG/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
 }
 fail() {
