@@ -8,7 +8,7 @@
  * 20 ms from /proc/<pid>/status VmRSS).
  *
  *   npx tsx bench/s3-stream.ts [--size-mib 1024] [--rounds 3] [--threshold-mib 16] [--single-put-mib 5120]
- *                              [--part-mib 8] [--s3-dir /dev/shm]
+ *                              [--part-mib 8] [--s3-dir /dev/shm] [--cpu-prof-dir DIR]
  *
  * skygraph's account sets singlePutMaxBytes (default here 5 GiB, the PutObject limit), so a body
  * with a Content-Length goes up as one streamed PutObject like the presigned baseline; pass
@@ -44,6 +44,10 @@ const { values } = parseArgs({
     'part-mib': { type: 'string', default: '8' },
     // why: a tmpfs keeps the shared disk's noise out of the numbers (s3rver writes every byte, twice for multipart)
     's3-dir': { type: 'string', default: existsSync('/dev/shm') ? '/dev/shm' : tmpdir() },
+    // writes a V8 CPU profile of skygraph there when it exits (open it in Chrome DevTools)
+    'cpu-prof-dir': { type: 'string' },
+    // extra node flags for skygraph, space-separated (e.g. "--max-semi-space-size=32")
+    'server-node-args': { type: 'string', default: '' },
   },
 });
 const SIZE = Number(values['size-mib']) * MiB;
@@ -123,7 +127,10 @@ const server = await startServerProcess({
   accounts: [
     { id: 's3', driver: 's3', endpoint: s3.endpoint, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, options: OPTIONS },
   ],
-});
+}, {}, [
+  ...values['server-node-args'].split(' ').filter(Boolean),
+  ...(values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : []),
+]);
 let completeSentAt = 0;
 const ctx = testDriverContext(
   { driver: 's3', endpoint: s3.endpoint, regions: ['us-east-1'], credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, options: OPTIONS },

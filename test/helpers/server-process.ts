@@ -40,7 +40,7 @@ export async function startServerProcess(
   const file = path.join(dir, 'skygraph.yaml');
   writeFileSync(file, stringify(config).replaceAll('$DIR', dir));
   const entry = compiled ? [path.join(ROOT, 'dist/main.js')] : ['--import', 'tsx', path.join(ROOT, 'src/main.ts')];
-  const child = spawn(process.execPath, [...nodeArgs, ...entry, '--port', '0', '--config', file], {
+  const child = spawn(process.execPath, [...startFlags(), ...nodeArgs, ...entry, '--port', '0', '--config', file], {
     cwd: ROOT,
     env: { ...process.env, SKYGRAPH_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,4 +77,12 @@ export async function startServerProcess(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The node flags of package.json's start script, so a child runs as `npm start` runs it. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const m = /\bnode((?: --[^\s]+)*) dist\/main\.js/.exec(pkg.scripts.start);
+  if (!m) throw new Error('package.json start script does not run node ... dist/main.js');
+  return m[1]!.split(' ').filter(Boolean);
 }
