@@ -161,6 +161,50 @@ describe('swift specifics', () => {
     await small.close();
   });
 
+  it('deletes the segments of an SLO it replaces, and leaves segments it did not write alone', { timeout: 60_000 }, async () => {
+    const small = driverFor(s, { options: { segmentBytes: MiB } });
+    const segments = async (prefix: string) => (await driver.listObjects(`${container}_segments`, { prefix })).objects.map((o) => o.name);
+    try {
+      await small.driver.uploadObject(container, 'over.bin', pattern(3 * MiB).chunks());
+      const first = await segments('over.bin/');
+      expect(first).toHaveLength(3);
+
+      const second = pattern(2 * MiB + 5);
+      const replaced = await small.driver.uploadObject(container, 'over.bin', second.chunks());
+      expect(replaced).toMatchObject({ size: 2 * MiB + 5, hash: second.md5(), extra: { segments: 3 } });
+      const now = await segments('over.bin/');
+      expect(now).toHaveLength(3);
+      expect(now.filter((n) => first.includes(n))).toEqual([]);
+      expect(await readAll((await driver.downloadObject(container, 'over.bin')).body)).toHaveLength(2 * MiB + 5);
+
+      // a manifest made by another tool, pointing at segments outside <name>/slo/
+      const auth = await fetch(s.authUrl, { headers: { 'x-auth-user': s.tester.user, 'x-auth-key': s.tester.key } });
+      const token = auth.headers.get('x-auth-token') ?? '';
+      const segPath = `/${container}_segments/shared/part-1`;
+      await driver.uploadObject(`${container}_segments`, 'shared/part-1', pattern(MiB).chunks());
+      const manifest = await fetch(`${s.storageUrl}/${container}/foreign.bin?multipart-manifest=put`, {
+        method: 'PUT',
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify([{ path: segPath }]),
+      });
+      expect(manifest.status).toBe(201);
+      await small.driver.uploadObject(container, 'foreign.bin', pattern(2 * MiB).chunks());
+      expect(await segments('shared/')).toEqual(['shared/part-1']);
+
+      // replaced by a plain object: no segments left for the name
+      await small.driver.uploadObject(container, 'over.bin', (async function* () {
+        yield Buffer.from('now small');
+      })());
+      expect(await segments('over.bin/')).toEqual([]);
+      expect((await driver.getObject(container, 'over.bin')).extra.staticLargeObject).toBeFalsy();
+    } finally {
+      await small.close();
+    }
+    await driver.deleteObject(container, 'over.bin');
+    await driver.deleteObject(container, 'foreign.bin');
+    await driver.deleteObject(`${container}_segments`, 'shared/part-1');
+  });
+
   it('serves a TempURL to plain fetch, refuses one signed with a wrong key, and reads the key from the account', async () => {
     await driver.uploadObject(container, 'temp/hello world.txt', (async function* () {
       yield Buffer.from('tempurl body');

@@ -3,10 +3,11 @@
  * ETag; bodies of known size up to `segmentBytes` stream in one PUT; anything else becomes a
  * Static Large Object: segments of `segmentBytes` streamed (chunked) into `<container>_segments`,
  * each ETag checked, then the manifest. Memory stays at `smallBytes` plus one chunk in flight.
- * On any failure the uploaded segments are deleted.
+ * On any failure the uploaded segments are deleted; when an upload replaces an SLO this driver
+ * wrote, the old segments are deleted once the new object is in place (as the swift CLI does).
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { InvalidInputError, MalformedResponseError, ProviderError } from '../../errors.ts';
+import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../../errors.ts';
 import type { UploadOptions } from '../../types.ts';
 import type { SwiftApi } from './api.ts';
 
@@ -43,8 +44,29 @@ export async function uploadObject(
 ): Promise<UploadResult> {
   const reader = chunkReader(body, api.provider);
   const headers = objectHeaders(opts);
+  const replaced = await replacedSegments(api, container, name);
+  const result = await upload(api, settings, reader, container, name, headers, opts.size);
+  await deleteSegments(api, segmentContainer(container), replaced);
+  return result;
+}
+
+/** Name of the container holding an SLO's segments. */
+export function segmentContainer(container: string): string {
+  return `${container}_segments`;
+}
+
+// --- Internal helpers ---
+
+async function upload(
+  api: SwiftApi,
+  settings: UploadSettings,
+  reader: ChunkReader,
+  container: string,
+  name: string,
+  headers: Record<string, string>,
+  known: number | undefined,
+): Promise<UploadResult> {
   try {
-    const known = opts.size;
     if (known !== undefined && known > Math.min(settings.smallBytes, settings.segmentBytes) && known <= settings.segmentBytes) {
       return await streamedPut(api, reader, container, name, headers, known);
     }
@@ -79,12 +101,40 @@ export async function uploadObject(
   }
 }
 
-/** Name of the container holding an SLO's segments. */
-export function segmentContainer(container: string): string {
-  return `${container}_segments`;
+/**
+ * The segments of the Static Large Object now stored at `name` that this driver wrote for it
+ * (under `<name>/slo/` in the segment container). Segments anywhere else may belong to other
+ * manifests too, so they are left alone.
+ */
+async function replacedSegments(api: SwiftApi, container: string, name: string): Promise<string[]> {
+  const path = api.objectPath(container, name);
+  let slo: boolean;
+  try {
+    const head = await api.request({ operation: 'HEAD object', method: 'HEAD', path, headers: { 'x-newest': 'true' }, responseType: 'none' });
+    slo = head.headers['x-static-large-object']?.toLowerCase() === 'true';
+  } catch (err) {
+    if (err instanceof NotFoundError) return [];
+    throw err;
+  }
+  if (!slo) return [];
+  // https://docs.openstack.org/swift/latest/overview_large_objects.html: GET ?multipart-manifest=get lists the segments
+  const res = await api.request<{ name?: unknown }[]>({ operation: 'GET manifest', path: `${path}?multipart-manifest=get`, responseType: 'json' });
+  const base = `/${segmentContainer(container)}/`;
+  const own = `${base}${name}/slo/`;
+  return (Array.isArray(res.body) ? res.body : [])
+    .map((segment) => (typeof segment.name === 'string' ? segment.name : ''))
+    .filter((segment) => segment.startsWith(own))
+    .map((segment) => segment.slice(base.length));
 }
 
-// --- Internal helpers ---
+/** Deletes segments, best effort: a segment left behind costs storage, never data. */
+async function deleteSegments(api: SwiftApi, segContainer: string, names: string[]): Promise<void> {
+  for (const segName of names) {
+    await api
+      .request({ operation: 'DELETE segment', method: 'DELETE', path: api.objectPath(segContainer, segName), responseType: 'none', expect: [204, 404] })
+      .catch(() => undefined);
+  }
+}
 
 function objectHeaders(opts: UploadOptions): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -157,9 +207,7 @@ async function sloUpload(
     });
     return { size: reader.total, md5: reader.md5(), segments: manifest.length };
   } catch (err) {
-    for (const segName of uploaded) {
-      await api.request({ operation: 'DELETE segment', method: 'DELETE', path: api.objectPath(segContainer, segName), responseType: 'none', expect: [204, 404] }).catch(() => undefined);
-    }
+    await deleteSegments(api, segContainer, uploaded);
     throw err;
   }
 }
