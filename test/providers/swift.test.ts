@@ -165,17 +165,17 @@ describe('swift specifics', () => {
     const small = driverFor(s, { options: { segmentBytes: MiB } });
     const segments = async (prefix: string) => (await driver.listObjects(`${container}_segments`, { prefix })).objects.map((o) => o.name);
     try {
-      await small.driver.uploadObject(container, 'over.bin', pattern(3 * MiB).chunks());
-      const first = await segments('over.bin/');
+      await small.driver.uploadObject(container, 'dir/over é 100%.bin', pattern(3 * MiB).chunks());
+      const first = await segments('dir/over é 100%.bin/');
       expect(first).toHaveLength(3);
 
       const second = pattern(2 * MiB + 5);
-      const replaced = await small.driver.uploadObject(container, 'over.bin', second.chunks());
+      const replaced = await small.driver.uploadObject(container, 'dir/over é 100%.bin', second.chunks());
       expect(replaced).toMatchObject({ size: 2 * MiB + 5, hash: second.md5(), extra: { segments: 3 } });
-      const now = await segments('over.bin/');
+      const now = await segments('dir/over é 100%.bin/');
       expect(now).toHaveLength(3);
       expect(now.filter((n) => first.includes(n))).toEqual([]);
-      expect(await readAll((await driver.downloadObject(container, 'over.bin')).body)).toHaveLength(2 * MiB + 5);
+      expect(await readAll((await driver.downloadObject(container, 'dir/over é 100%.bin')).body)).toHaveLength(2 * MiB + 5);
 
       // a manifest made by another tool, pointing at segments outside <name>/slo/
       const auth = await fetch(s.authUrl, { headers: { 'x-auth-user': s.tester.user, 'x-auth-key': s.tester.key } });
@@ -192,15 +192,15 @@ describe('swift specifics', () => {
       expect(await segments('shared/')).toEqual(['shared/part-1']);
 
       // replaced by a plain object: no segments left for the name
-      await small.driver.uploadObject(container, 'over.bin', (async function* () {
+      await small.driver.uploadObject(container, 'dir/over é 100%.bin', (async function* () {
         yield Buffer.from('now small');
       })());
-      expect(await segments('over.bin/')).toEqual([]);
-      expect((await driver.getObject(container, 'over.bin')).extra.staticLargeObject).toBeFalsy();
+      expect(await segments('dir/over é 100%.bin/')).toEqual([]);
+      expect((await driver.getObject(container, 'dir/over é 100%.bin')).extra.staticLargeObject).toBeFalsy();
     } finally {
       await small.close();
     }
-    await driver.deleteObject(container, 'over.bin');
+    await driver.deleteObject(container, 'dir/over é 100%.bin');
     await driver.deleteObject(container, 'foreign.bin');
     await driver.deleteObject(`${container}_segments`, 'shared/part-1');
   });
