@@ -43,18 +43,18 @@ afterEach(() => {
 });
 
 /** Writes clouds.yaml (without the password) and secure.yaml (with it) where the env points. */
-async function writeClouds(authUrl: string, opts: { regionName?: string; password?: string; extraAuth?: string } = {}): Promise<void> {
+async function writeClouds(authUrl: string, opts: { regionName?: string; password?: string; extraAuth?: string; interface?: string } = {}): Promise<void> {
   const region = opts.regionName ? `    region_name: ${opts.regionName}\n` : '';
   await writeFile(
     process.env.OS_CLIENT_CONFIG_FILE!,
-    `clouds:\n  mycloud:\n${region}    interface: public\n    auth:\n      auth_url: ${authUrl}\n      username: ${KEYSTONE_TEST_USER.username}\n` +
+    `clouds:\n  mycloud:\n${region}    interface: ${opts.interface ?? 'public'}\n    auth:\n      auth_url: ${authUrl}\n      username: ${KEYSTONE_TEST_USER.username}\n` +
       `      project_name: ${KEYSTONE_TEST_USER.project}\n      user_domain_name: Default\n      project_domain_name: Default\n${opts.extraAuth ?? ''}`,
   );
   await writeFile(process.env.OS_CLIENT_SECURE_FILE!, `clouds:\n  mycloud:\n    auth:\n      password: ${opts.password ?? KEYSTONE_TEST_USER.password}\n`);
 }
 
-/** A Keystone v3 password route answering a catalog of `services` in `region`. */
-async function startKeystone(services: { type: string; url: string }[], region: string): Promise<ReplayServer> {
+/** A Keystone v3 password route answering a catalog of `services` (public unless they say) in `region`. */
+async function startKeystone(services: { type: string; url: string; interface?: string }[], region: string): Promise<ReplayServer> {
   const keystone = await startReplayServer();
   keystone.route({
     method: 'POST',
@@ -65,7 +65,13 @@ async function startKeystone(services: { type: string; url: string }[], region: 
       if (user?.name !== KEYSTONE_TEST_USER.username || user.password !== KEYSTONE_TEST_USER.password) {
         return { status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } }) };
       }
-      const catalog = services.map((svc) => ({ type: svc.type, name: svc.type, id: randomUUID(), endpoints: [{ id: randomUUID(), interface: 'public', region_id: region, region, url: svc.url }] }));
+      const types = [...new Set(services.map((svc) => svc.type))];
+      const catalog = types.map((type) => ({
+        type,
+        name: type,
+        id: randomUUID(),
+        endpoints: services.filter((svc) => svc.type === type).map((svc) => ({ id: randomUUID(), interface: svc.interface ?? 'public', region_id: region, region, url: svc.url })),
+      }));
       const token = { methods: ['password'], expires_at: new Date(Date.now() + 3600_000).toISOString(), project: { id: 'p1', name: 'demo' }, catalog };
       return { status: 201, headers: { 'content-type': 'application/json', 'x-subject-token': OPENSTACK_TEST_TOKEN }, body: JSON.stringify({ token }) };
     },
@@ -164,6 +170,48 @@ describe('openstack (Nova) with options.cloud', () => {
     } finally {
       await keystone.close();
     }
+  });
+});
+
+describe('openstack (Nova) endpoint interface from clouds.yaml', () => {
+  let nova: NovaTestServer;
+  beforeEach(async () => {
+    nova = await startNovaServer();
+  });
+  afterEach(async () => {
+    await nova.close();
+  });
+
+  async function imagesThrough(services: { type: string; url: string; interface?: string }[]): Promise<string[]> {
+    const keystone = await startKeystone(services, 'RegionOne');
+    const instance = createNovaInstance(testDriverContext({ driver: 'openstack', regions: ['RegionOne'], options: { cloud: 'mycloud' } }, { region: 'RegionOne' }), OPENSTACK_VARIANT, FAST);
+    try {
+      await writeClouds(`${keystone.url}/identity/v3`, { regionName: 'RegionOne', interface: 'internal' });
+      expect((await instance.compute!.listImages()).length).toBeGreaterThan(0);
+      return nova.requests.map((r) => `${r.method} ${r.path}`);
+    } finally {
+      await instance.close?.();
+      await keystone.close();
+    }
+  }
+
+  it('takes Glance from the interface clouds.yaml names', async () => {
+    const requests = await imagesThrough([
+      { type: 'compute', url: nova.computeUrl, interface: 'internal' },
+      { type: 'image', url: nova.imageUrl, interface: 'internal' },
+      { type: 'image', url: `${nova.url}/public-glance-not-to-be-used`, interface: 'public' },
+    ]);
+    expect(requests).toContain('GET /image/v2/images');
+    expect(requests.filter((r) => r.includes('public-glance'))).toEqual([]);
+  });
+
+  it('falls back to the public Glance when the catalog has none on that interface', async () => {
+    const requests = await imagesThrough([
+      { type: 'compute', url: nova.computeUrl, interface: 'internal' },
+      { type: 'image', url: nova.imageUrl, interface: 'public' },
+    ]);
+    expect(requests).toContain('GET /image/v2/images');
+    expect(nova.failures).toEqual([]);
   });
 });
 

@@ -67,7 +67,11 @@ export function createNovaApi(ctx: DriverContext, auth: OpenStackAuth, variant: 
       (image ??= retryable(
         (async () => {
           const configured = ctx.account.options.imageEndpoint;
-          const url = typeof configured === 'string' && configured !== '' ? configured : await auth.endpoint('image', { region: ctx.region, interface: 'public' });
+          // why: the account's interface (clouds.yaml `interface`) first; many catalogs list Glance only as public
+          const url =
+            typeof configured === 'string' && configured !== ''
+              ? configured
+              : ((await auth.endpoint('image', { region: ctx.region })) ?? (await auth.endpoint('image', { region: ctx.region, interface: 'public' })));
           return url ? keep(connect(url)) : undefined;
         })(),
         () => (image = undefined),
