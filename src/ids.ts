@@ -15,7 +15,10 @@ export type ResourceType =
   | 'LoadBalancer'
   | 'Member'
   | 'Account'
-  | 'Deployment';
+  | 'Deployment'
+  | 'KeyPair'
+  | 'Volume'
+  | 'VolumeSnapshot';
 
 export interface DecodedId {
   type: ResourceType;
@@ -27,6 +30,7 @@ export interface DecodedId {
 
 const TYPES = new Set<string>([
   'Node', 'Image', 'Size', 'Location', 'Container', 'Object', 'LoadBalancer', 'Member', 'Account', 'Deployment',
+  'KeyPair', 'Volume', 'VolumeSnapshot',
 ]);
 
 export function encodeId(type: ResourceType, account: string, region: string | null, ...parts: string[]): string {

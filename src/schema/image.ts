@@ -1,7 +1,8 @@
 import { builder } from '../builder.ts';
 import { decodeId, encodeId } from '../ids.ts';
 import type { Image as ImageModel } from '../providers/types.ts';
-import { scope, selectAccounts, fanOut, type InAccount } from '../resolvers/fan-out.ts';
+import { computeWith } from '../resolvers/capability.ts';
+import { scope, selectAccounts, fanOut, withDeadline, type InAccount } from '../resolvers/fan-out.ts';
 import { paginate } from '../resolvers/paginate.ts';
 import { defineConnection } from './connection.ts';
 import { Resource, resourceResolvers } from './resource.ts';
@@ -59,3 +60,31 @@ resourceResolvers.set('Image', async (id, ctx) => {
   const image = await ctx.loaders.compute(d.account, d.region).image.load(d.parts[0] ?? '');
   return image ? scope(image, d.account, d.region) : null;
 });
+
+builder.mutationField('createImage', (t) =>
+  t.field({
+    type: Image,
+    description: "Makes an image from a node's disk (a snapshot image), in the node's account and region.",
+    args: { node: t.arg.id({ required: true }), name: t.arg.string({ required: true }), description: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const n = decodeId(String(args.node), 'Node', 'node');
+      const account = ctx.runtime.account(n.account, 'node');
+      const driver = computeWith(account, n.region, 'createImage');
+      const image = await withDeadline(account, 'createImage', () => driver.createImage(n.parts[0] ?? '', args.name, args.description ?? undefined));
+      return scope(image, n.account, n.region);
+    },
+  }),
+);
+
+builder.mutationField('deleteImage', (t) =>
+  t.boolean({
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const d = decodeId(String(args.id), 'Image', 'id');
+      const account = ctx.runtime.account(d.account, 'id');
+      const driver = computeWith(account, d.region, 'deleteImage');
+      await withDeadline(account, 'deleteImage', () => driver.deleteImage(d.parts[0] ?? ''));
+      return true;
+    },
+  }),
+);

@@ -1,11 +1,12 @@
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { decodeId, encodeId, type DecodedId } from '../ids.ts';
-import { InvalidInputError, NotFoundError, UnsupportedError } from '../providers/errors.ts';
+import { InvalidInputError, NotFoundError } from '../providers/errors.ts';
 import type { Node as NodeModel } from '../providers/types.ts';
 import { fanOut, scope, selectAccounts, withDeadline, type InAccount } from '../resolvers/fan-out.ts';
 import { paginate } from '../resolvers/paginate.ts';
-import { nativeIdFor } from '../resolvers/refs.ts';
+import { computeWith } from '../resolvers/capability.ts';
+import { nativeIdFor, regionFor } from '../resolvers/refs.ts';
 import { defineConnection } from './connection.ts';
 import { NodeStateEnum } from './enums.ts';
 import { Image } from './image.ts';
@@ -136,17 +137,7 @@ export { CreateNodeInput };
 /** Creates a node from GraphQL input; shared by createNode and deployNode. */
 export async function createNodeFrom(ctx: Context, input: CreateNodeArgs, argument = 'input'): Promise<InAccount<NodeModel>> {
   const account = ctx.runtime.account(String(input.account), `${argument}.account`);
-  const regions = account.regions;
-  let region: string | null;
-  if (input.region) {
-    if (!regions.includes(input.region)) {
-      throw new InvalidInputError(`argument "${argument}.region": account "${account.config.id}" has no region "${input.region}"`, {
-        field: `${argument}.region`,
-      });
-    }
-    region = input.region;
-  } else if (regions.length === 1) region = regions[0] ?? null;
-  else throw new InvalidInputError(`argument "${argument}.region" is required: account "${account.config.id}" has several regions`, { field: `${argument}.region` });
+  const region = regionFor(account, input.region, `${argument}.region`);
   if (!input.name.trim()) throw new InvalidInputError(`argument "${argument}.name" must not be empty`, { field: `${argument}.name` });
   const id = account.config.id;
   const ex = input.ex;
@@ -183,20 +174,14 @@ type Lifecycle = 'rebootNode' | 'startNode' | 'stopNode';
 async function lifecycle(ctx: Context, id: string, op: Lifecycle): Promise<InAccount<NodeModel>> {
   const d = decodeId(id, 'Node', 'id');
   const account = ctx.runtime.account(d.account, 'id');
-  const driver = account.compute(d.region);
-  const method = driver[op];
-  if (!method) throw unsupported(account.definition.name, op);
+  const driver = computeWith(account, d.region, op);
   const before = await loadNode(ctx, d);
   if (!before) throw new NotFoundError(`node ${d.parts[0]} not found in account "${d.account}"`);
-  await withDeadline(account, op, () => method.call(driver, d.parts[0] ?? ''));
+  await withDeadline(account, op, () => driver[op](d.parts[0] ?? ''));
   ctx.loaders.compute(d.account, d.region).node.clear(d.parts[0] ?? '');
   const after = (await loadNode(ctx, d)) ?? before;
   ctx.services.mutated({ resource: 'node', kind: 'UPDATED', accountId: d.account, region: d.region, id: after.id, item: after, previousState: before.state, state: after.state });
   return after;
-}
-
-function unsupported(driver: string, op: string) {
-  return new UnsupportedError(`driver ${driver} does not support ${op} (see Account.capabilities)`);
 }
 
 for (const op of ['rebootNode', 'startNode', 'stopNode'] as const) {
