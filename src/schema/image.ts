@@ -1,9 +1,11 @@
 import { builder } from '../builder.ts';
 import { decodeId, encodeId } from '../ids.ts';
+import { InvalidInputError } from '../providers/errors.ts';
 import type { Image as ImageModel } from '../providers/types.ts';
 import { computeWith } from '../resolvers/capability.ts';
 import { scope, selectAccounts, fanOut, withDeadline, type InAccount } from '../resolvers/fan-out.ts';
 import { paginate } from '../resolvers/paginate.ts';
+import { regionFor } from '../resolvers/refs.ts';
 import { defineConnection } from './connection.ts';
 import { Resource, resourceResolvers } from './resource.ts';
 import { JSONScalar } from './scalars.ts';
@@ -72,6 +74,23 @@ builder.mutationField('createImage', (t) =>
       const driver = computeWith(account, n.region, 'createImage');
       const image = await withDeadline(account, 'createImage', () => driver.createImage(n.parts[0] ?? '', args.name, args.description ?? undefined));
       return scope(image, n.account, n.region);
+    },
+  }),
+);
+
+builder.mutationField('copyImage', (t) =>
+  t.field({
+    type: Image,
+    description: "Copies an image into another region of the image's account.",
+    args: { image: t.arg.id({ required: true }), region: t.arg.string({ required: true }), name: t.arg.string({ required: true }), description: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const d = decodeId(String(args.image), 'Image', 'image');
+      const account = ctx.runtime.account(d.account, 'image');
+      if (d.region === null) throw new InvalidInputError('argument "image" is in an account without regions', { field: 'image' });
+      const region = regionFor(account, args.region, 'region');
+      const driver = computeWith(account, region, 'copyImage');
+      const image = await withDeadline(account, 'copyImage', () => driver.copyImage(d.region!, d.parts[0] ?? '', args.name, args.description ?? undefined));
+      return scope(image, d.account, region);
     },
   }),
 );

@@ -47,7 +47,7 @@ testComputeDriver({
     server = h.server;
     return conformanceTarget(h);
   },
-  capabilities: computeCapabilitiesExcept('copyImage'),
+  capabilities: computeCapabilitiesExcept(),
   createNodeInput: () => ({ name: uniqueName(), sizeId: 't3.micro', imageId: 'ami-0c1d2e3f4a5b6c7d8', locationId: 'us-east-1b', keyName: 'deploy-2024' }),
   waitFor: pollUntil({ intervalMs: 50, timeoutMs: 10_000 }),
   waitTimeoutMs: 10_000,
@@ -421,6 +421,48 @@ describe('ec2: multi-region through the GraphQL API', () => {
       expect(server.failures).toEqual([]);
     } finally {
       await t.stop();
+    }
+  });
+});
+
+describe('ec2: copyImage between regions through the GraphQL API', () => {
+  it('sends CopyImage to the destination region and the copy lists there only', async () => {
+    const server = await startEc2Server();
+    const t = await startTestApp({
+      accounts: [{ id: 'aws', driver: 'ec2', regions: ['us-east-1', 'eu-west-1'], endpoint: server.url, credentials: CREDENTIALS }],
+    });
+    try {
+      const node = (await t.gql<{ nodes: { edges: { node: { id: string; name: string; region: string } }[] } }>('{ nodes(accounts: ["aws"]) { edges { node { id name region } } } }'))
+        .data!.nodes.edges.find((e) => e.node.name === 'web-1')!.node;
+      expect(node.region).toBe('us-east-1');
+      const made = await t.gql<{ createImage: { id: string; nativeId: string; region: string } }>('mutation($n: ID!) { createImage(node: $n, name: "web golden") { id nativeId region } }', { n: node.id });
+      expect(made.errors).toBeUndefined();
+      expect(made.data!.createImage.region).toBe('us-east-1');
+
+      const needsRegion = await t.gql('mutation($i: ID!) { copyImage(image: $i, region: "ap-south-9", name: "web golden") { id } }', { i: made.data!.createImage.id });
+      expect(needsRegion.errors?.[0]?.message).toBe('argument "region": account "aws" has no region "ap-south-9"');
+
+      const copied = await t.gql<{ copyImage: { id: string; nativeId: string; region: string; name: string; extra: Record<string, unknown> } }>(
+        'mutation($i: ID!) { copyImage(image: $i, region: "eu-west-1", name: "web golden", description: "for europe") { id nativeId region name extra } }',
+        { i: made.data!.createImage.id },
+      );
+      expect(copied.errors).toBeUndefined();
+      expect(copied.data!.copyImage).toMatchObject({ region: 'eu-west-1', name: 'web golden', extra: { sourceRegion: 'us-east-1', state: 'pending' } });
+      const sent = server.requests.filter((r) => r.action === 'CopyImage');
+      expect(sent).toHaveLength(1);
+      expect(sent[0]!.region).toBe('eu-west-1');
+      expect(Object.fromEntries(sent[0]!.params)).toMatchObject({ SourceRegion: 'us-east-1', SourceImageId: made.data!.createImage.nativeId, Name: 'web golden', Description: 'for europe' });
+      expect(sent[0]!.params.get('ClientToken')).toMatch(/^[0-9a-f-]{36}$/);
+
+      const inRegion = async (region: string) =>
+        (await t.gql<{ images: { edges: { node: { nativeId: string } }[] } }>('query($r: String!) { images(account: "aws", filter: { owner: "self", region: $r }, first: 100) { edges { node { nativeId } } } }', { r: region }))
+          .data!.images.edges.map((e) => e.node.nativeId);
+      expect(await inRegion('eu-west-1')).toContain(copied.data!.copyImage.nativeId);
+      expect(await inRegion('us-east-1')).not.toContain(copied.data!.copyImage.nativeId);
+      expect(server.failures).toEqual([]);
+    } finally {
+      await t.stop();
+      await server.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-/** Images (catalogue, CreateImage, DeregisterImage), availability zones and key pairs. */
+/** Images (catalogue, CreateImage, CopyImage, DeregisterImage), availability zones and key pairs. */
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { InstanceApi } from './instances.ts';
@@ -16,7 +16,7 @@ export function createImageApi(sim: Ec2Sim, instances: InstanceApi): Record<stri
   const zonesTpl = template('describe-availability-zones.xml');
 
   const handlers: Record<string, Handler> = {
-    DescribeImages(q) {
+    DescribeImages(q, name) {
       const ids = numbered(q, 'ImageId');
       if (ids.length && q.has('MaxResults')) throw new Fault(400, 'InvalidParameterCombination', 'The parameter ImageIds cannot be used with the parameter MaxResults');
       const owners = numbered(q, 'Owner');
@@ -26,10 +26,11 @@ export function createImageApi(sim: Ec2Sim, instances: InstanceApi): Record<stri
       }
       for (const id of ids) {
         if (!IMAGE_ID.test(id)) throw new Fault(400, 'InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
-        if (!images.some((i) => i.id === id)) throw new Fault(400, 'InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+        if (!images.some((i) => i.id === id && inRegion(i, name))) throw new Fault(400, 'InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
       }
       const selected = images.filter(
         (image) =>
+          inRegion(image, name) &&
           (image.isPublic || image.ownerId === EC2_OWNER_ID) &&
           (!ids.length || ids.includes(image.id)) &&
           (!owners.length || owners.some((o) => (o === 'self' ? image.ownerId === EC2_OWNER_ID : o === image.ownerId || o === image.alias))) &&
@@ -86,7 +87,22 @@ export function createImageApi(sim: Ec2Sim, instances: InstanceApi): Record<stri
       const id = `ami-0e${hex(serial, 15)}`;
       const status = later('pending', 'available');
       const vars = { imageId: id, ownerId: EC2_OWNER_ID, name: imageName, description: q.get('Description') ?? '', instanceId: instance!.id, snapshotId: `snap-0e${hex(serial, 15)}`, creationDate: new Date().toISOString(), architecture: field(instance!.parts[1], 'architecture') ?? 'x86_64' };
-      images.push({ id, ownerId: EC2_OWNER_ID, alias: undefined, name: imageName, isPublic: false, xml: () => imageTpl({ ...vars, state: current(status) }) });
+      images.push({ id, ownerId: EC2_OWNER_ID, alias: undefined, name: imageName, isPublic: false, region: name, xml: () => imageTpl({ ...vars, state: current(status) }) });
+      return `<imageId>${id}</imageId>`;
+    },
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopyImage.html: sent to the destination region
+    CopyImage(q, name) {
+      const sourceRegion = q.get('SourceRegion')!;
+      const sourceId = q.get('SourceImageId')!;
+      if (!IMAGE_ID.test(sourceId)) throw new Fault(400, 'InvalidAMIID.Malformed', `Invalid id: "${sourceId}" (expecting "ami-...")`);
+      const source = images.find((i) => i.id === sourceId && inRegion(i, sourceRegion) && (i.isPublic || i.ownerId === EC2_OWNER_ID));
+      if (!source) throw new Fault(400, 'InvalidAMIID.NotFound', `The image id '[${sourceId}]' does not exist`);
+      const imageName = q.get('Name')!;
+      const serial = sim.nextSerial();
+      const id = `ami-0c${hex(serial, 15)}`;
+      const status = later('pending', 'available');
+      const vars = { imageId: id, ownerId: EC2_OWNER_ID, name: imageName, description: q.get('Description') ?? '', instanceId: '', snapshotId: `snap-0c${hex(serial, 15)}`, creationDate: new Date().toISOString(), architecture: 'x86_64' };
+      images.push({ id, ownerId: EC2_OWNER_ID, alias: undefined, name: imageName, isPublic: false, region: name, xml: () => imageTpl({ ...vars, state: current(status) }) });
       return `<imageId>${id}</imageId>`;
     },
     DeregisterImage(q) {
@@ -111,6 +127,10 @@ export function createImageApi(sim: Ec2Sim, instances: InstanceApi): Record<stri
   }
 
   return handlers;
+}
+
+function inRegion(image: { region?: string | undefined }, region: string): boolean {
+  return image.region === undefined || image.region === region;
 }
 
 function glob(pattern: string): RegExp {

@@ -63,6 +63,7 @@ export const SPEC: Record<string, { allowed: RegExp; required?: string[] }> = {
   DeleteSnapshot: { allowed: /^SnapshotId$/, required: ['SnapshotId'] },
   CreateImage: { allowed: /^(InstanceId|Name|Description|NoReboot)$/, required: ['InstanceId', 'Name'] },
   DeregisterImage: { allowed: /^ImageId$/, required: ['ImageId'] },
+  CopyImage: { allowed: /^(SourceRegion|SourceImageId|Name|Description|ClientToken|Encrypted|KmsKeyId)$/, required: ['SourceRegion', 'SourceImageId', 'Name'] },
 };
 
 /** An error to answer instead, for the next `left` requests for `action`. */

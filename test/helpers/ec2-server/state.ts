@@ -57,6 +57,8 @@ export interface ImageRecord {
   alias: string | undefined;
   name: string;
   isPublic: boolean;
+  /** the only region that has it (made by CreateImage or CopyImage); the catalogue is in every region */
+  region?: string;
   xml: () => string;
 }
 

@@ -7,6 +7,7 @@
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSnapshot.html
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateImage.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopyImage.html
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
@@ -26,6 +27,7 @@ type VolumeMethods = Required<
     | 'createVolumeSnapshot'
     | 'destroyVolumeSnapshot'
     | 'createImage'
+    | 'copyImage'
     | 'deleteImage'
   >
 >;
@@ -96,18 +98,33 @@ export function ec2Volumes(api: Ec2Api): VolumeMethods {
     destroyVolumeSnapshot: async (snapshotId) => void (await api.call('DeleteSnapshot', { SnapshotId: snapshotId }, { idempotent: true })),
 
     async createImage(nodeId, name, description): Promise<Image> {
-      if (!/^[A-Za-z0-9()[\] ./'@_-]{3,128}$/.test(name)) {
-        throw invalid('name', "an AMI name is 3 to 128 letters, digits, spaces or ( ) [ ] . / - ' @ _");
-      }
+      checkAmiName(name);
       const page = await api.call('CreateImage', { InstanceId: nodeId, Name: name, ...(description ? { Description: description } : {}) });
       const id = text(page.imageId);
       if (!id) throw new MalformedResponseError('CreateImage answered without an imageId', { provider: DRIVER_NAME });
       return { id, name, extra: { state: 'pending', sourceInstanceId: nodeId, ...(description ? { description } : {}) } };
     },
 
+    // why: CopyImage is sent to the destination region, which pulls the image from SourceRegion
+    async copyImage(sourceRegion, imageId, name, description): Promise<Image> {
+      checkAmiName(name);
+      const params: Ec2Params = { SourceRegion: sourceRegion, SourceImageId: imageId, Name: name, ClientToken: randomUUID() };
+      if (description) params.Description = description;
+      const page = await api.call('CopyImage', params);
+      const id = text(page.imageId);
+      if (!id) throw new MalformedResponseError('CopyImage answered without an imageId', { provider: DRIVER_NAME });
+      return { id, name, extra: { state: 'pending', sourceImageId: imageId, sourceRegion, ...(description ? { description } : {}) } };
+    },
+
     // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeregisterImage.html
     deleteImage: async (id) => void (await api.call('DeregisterImage', { ImageId: id }, { idempotent: true })),
   };
+}
+
+function checkAmiName(name: string): void {
+  if (!/^[A-Za-z0-9()[\] ./'@_-]{3,128}$/.test(name)) {
+    throw invalid('name', "an AMI name is 3 to 128 letters, digits, spaces or ( ) [ ] . / - ' @ _");
+  }
 }
 
 export function toVolume(v: XmlObject): Volume {
