@@ -2,7 +2,9 @@ import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { decodeId, encodeId, type DecodedId } from '../ids.ts';
 import { InvalidInputError, NotFoundError } from '../providers/errors.ts';
-import type { LoadBalancer as BalancerModel } from '../providers/types.ts';
+import type { Algorithm, LoadBalancer as BalancerModel, LoadBalancerDriver } from '../providers/types.ts';
+import type { AccountRuntime } from '../runtime.ts';
+import { unsupported } from '../resolvers/capability.ts';
 import { fanOut, scope, selectAccounts, withDeadline, type InAccount } from '../resolvers/fan-out.ts';
 import { paginate } from '../resolvers/paginate.ts';
 import { defineConnection } from './connection.ts';
@@ -110,6 +112,26 @@ const CreateLoadBalancerInput = builder.inputType('CreateLoadBalancerInput', {
   }),
 });
 
+const UpdateLoadBalancerInput = builder.inputType('UpdateLoadBalancerInput', {
+  description: 'The fields to change; those left out stay as they are.',
+  fields: (t) => ({
+    name: t.string(),
+    port: t.int(),
+    protocol: t.string(),
+    algorithm: t.field({ type: AlgorithmEnum }),
+  }),
+});
+
+function checkAlgorithm(account: AccountRuntime, driver: LoadBalancerDriver, algorithm: Algorithm, argument: string): Algorithm {
+  if (!driver.listAlgorithms().includes(algorithm)) {
+    throw new InvalidInputError(
+      `argument "${argument}": ${account.definition.name} does not support ${algorithm} (supported: ${driver.listAlgorithms().join(', ')})`,
+      { field: argument },
+    );
+  }
+  return algorithm;
+}
+
 function checkPort(port: number, argument: string): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new InvalidInputError(`argument "${argument}" must be a port between 1 and 65535`, { field: argument });
@@ -145,12 +167,7 @@ builder.mutationFields((t) => ({
         throw new InvalidInputError(`argument "input.region": account "${account!.config.id}" has no region "${region}"`, { field: 'input.region' });
       }
       const driver = account!.loadBalancer(region);
-      if (!driver.listAlgorithms().includes(input.algorithm)) {
-        throw new InvalidInputError(
-          `argument "input.algorithm": ${account!.definition.name} does not support ${input.algorithm} (supported: ${driver.listAlgorithms().join(', ')})`,
-          { field: 'input.algorithm' },
-        );
-      }
+      checkAlgorithm(account!, driver, input.algorithm, 'input.algorithm');
       const members = (input.members ?? []).map((m, i) => ({ ip: m.ip, port: checkPort(m.port, `input.members[${i}].port`) }));
       const b = await withDeadline(account!, 'createLoadBalancer', () =>
         driver.createBalancer({
@@ -160,6 +177,28 @@ builder.mutationFields((t) => ({
       );
       await announce(ctx, { type: 'LoadBalancer', account: account!.config.id, region, parts: [b.id] }, 'CREATED');
       return scope(b, account!.config.id, region);
+    },
+  }),
+  updateLoadBalancer: t.field({
+    type: LoadBalancer,
+    description: "Changes a balancer's name, port, protocol or algorithm, where the provider allows it.",
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateLoadBalancerInput, required: true }) },
+    resolve: async (_root, { id, input }, ctx) => {
+      const { d, account, driver, balancerId } = await balancerFor(ctx, String(id), 'id');
+      if (!driver.updateBalancer) throw unsupported(account.definition.name, 'updateBalancer');
+      const patch: Parameters<NonNullable<LoadBalancerDriver['updateBalancer']>>[1] = {};
+      if (input.name != null) {
+        if (!input.name.trim()) throw new InvalidInputError('argument "input.name" must not be empty', { field: 'input.name' });
+        patch.name = input.name;
+      }
+      if (input.port != null) patch.port = checkPort(input.port, 'input.port');
+      if (input.protocol != null) patch.protocol = input.protocol;
+      if (input.algorithm != null) patch.algorithm = checkAlgorithm(account, driver, input.algorithm, 'input.algorithm');
+      if (Object.keys(patch).length === 0) throw new InvalidInputError('argument "input" names nothing to change', { field: 'input' });
+      const before = await withDeadline(account, 'loadBalancer', () => driver.getBalancer(balancerId));
+      const b = await withDeadline(account, 'updateLoadBalancer', () => driver.updateBalancer!(balancerId, patch));
+      await announce(ctx, d, 'UPDATED', before);
+      return scope(b, d.account, d.region);
     },
   }),
   destroyLoadBalancer: t.boolean({

@@ -1,7 +1,7 @@
-/** Key pairs, volumes, volume snapshots and node images through the API, on the sandbox. */
+/** Key pairs, volumes, volume snapshots and node images through the API, on the sandbox; and what a driver lacks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTestConfig, startTestApp, type TestApp } from '../helpers/app.ts';
-import { OPENSTACK_TEST_TOKEN, startNovaServer, type NovaTestServer } from '../helpers/openstack-server.ts';
+import { OCTAVIA_SUBNET_ID, OPENSTACK_TEST_TOKEN, startNovaServer, startOctaviaServer, type NovaTestServer, type OctaviaTestServer } from '../helpers/openstack-server.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -151,16 +151,20 @@ describe('api: images from nodes', () => {
 
 describe('api: operations a driver does not have', () => {
   let nova: NovaTestServer;
+  let octavia: OctaviaTestServer;
   let os: TestApp;
   beforeAll(async () => {
-    nova = await startNovaServer();
+    [nova, octavia] = await Promise.all([startNovaServer(), startOctaviaServer()]);
     os = await startTestApp({
-      accounts: [{ id: 'os', driver: 'openstack', endpoint: nova.computeUrl, credentials: { token: OPENSTACK_TEST_TOKEN }, options: { imageEndpoint: nova.imageUrl } }],
+      accounts: [
+        { id: 'os', driver: 'openstack', endpoint: nova.computeUrl, credentials: { token: OPENSTACK_TEST_TOKEN }, options: { imageEndpoint: nova.imageUrl } },
+        { id: 'lb', driver: 'octavia', endpoint: `${octavia.url}/v2`, credentials: { token: OPENSTACK_TEST_TOKEN }, options: { vipSubnetId: OCTAVIA_SUBNET_ID } },
+      ],
     });
   });
   afterAll(async () => {
     await os?.stop();
-    await nova?.close();
+    await Promise.all([nova?.close(), octavia?.close()]);
   });
 
   it('answer UNSUPPORTED, name the operation, and are missing from the capabilities', async () => {
@@ -175,5 +179,10 @@ describe('api: operations a driver does not have', () => {
     const image = await os.gql('mutation($n: ID!) { createImage(node: $n, name: "x") { id } }', { n: node.data!.nodes.edges[0]!.node.id });
     expect(image.errors?.[0]?.extensions?.code).toBe('UNSUPPORTED');
     expect(nova.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+
+    const lbs = await os.gql<{ loadBalancers: { edges: { node: { id: string } }[] } }>('{ loadBalancers(accounts: ["lb"]) { edges { node { id } } } }');
+    const update = await os.gql('mutation($id: ID!) { updateLoadBalancer(id: $id, input: { name: "renamed" }) { id } }', { id: lbs.data!.loadBalancers.edges[0]!.node.id });
+    expect(update.errors?.[0]).toMatchObject({ message: 'driver octavia does not support updateBalancer (see Account.capabilities)', extensions: { code: 'UNSUPPORTED' } });
+    expect(octavia.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

@@ -53,6 +53,30 @@ describe('api: load balancers on the sandbox', () => {
     expect(destroyed.data!.destroyLoadBalancer).toBe(true);
   });
 
+  it('updates a balancer in place, and refuses an empty or unsupported change', async () => {
+    const created = await t.gql<{ createLoadBalancer: Balancer }>(
+      `mutation($i: CreateLoadBalancerInput!) { createLoadBalancer(input: $i) { ${FIELDS} } }`,
+      { i: { account: 'sandbox', name: 'api-lb', port: 80, protocol: 'http', algorithm: 'ROUND_ROBIN' } },
+    );
+    const id = created.data!.createLoadBalancer.id;
+    const updated = await t.gql<{ updateLoadBalancer: Balancer }>(
+      `mutation($id: ID!) { updateLoadBalancer(id: $id, input: { name: "api-lb-2", port: 8443, algorithm: LEAST_CONNECTIONS }) { ${FIELDS} } }`,
+      { id },
+    );
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data!.updateLoadBalancer).toMatchObject({ id, name: 'api-lb-2', port: 8443, protocol: 'http', algorithm: 'LEAST_CONNECTIONS' });
+    const read = await t.gql<{ loadBalancer: Balancer }>(`query($id: ID!) { loadBalancer(id: $id) { ${FIELDS} } }`, { id });
+    expect(read.data!.loadBalancer).toMatchObject({ name: 'api-lb-2', port: 8443 });
+
+    const empty = await t.gql('mutation($id: ID!) { updateLoadBalancer(id: $id, input: {}) { id } }', { id });
+    expect(empty.errors?.[0]).toMatchObject({ message: 'argument "input" names nothing to change', extensions: { code: 'INVALID_INPUT' } });
+    const algorithm = await t.gql('mutation($id: ID!) { updateLoadBalancer(id: $id, input: { algorithm: WEIGHTED_LEAST_CONNECTIONS }) { id } }', { id });
+    expect(algorithm.errors?.[0]?.message).toMatch(/input\.algorithm.*WEIGHTED_LEAST_CONNECTIONS/);
+    const port = await t.gql('mutation($id: ID!) { updateLoadBalancer(id: $id, input: { port: 0 }) { id } }', { id });
+    expect(port.errors?.[0]?.message).toContain('input.port');
+    await t.gql('mutation($id: ID!) { destroyLoadBalancer(id: $id) }', { id });
+  });
+
   it('rejects an algorithm the provider does not support, naming it, and bad ports', async () => {
     const r = await t.gql('mutation($i: CreateLoadBalancerInput!) { createLoadBalancer(input: $i) { id } }', {
       i: { account: 'sandbox', name: 'x', port: 80, protocol: 'http', algorithm: 'WEIGHTED_LEAST_CONNECTIONS' },
