@@ -25,13 +25,19 @@ echo "key added to $f"`;
 // the SSH signal request for root logins. The watchdog polls for the wrapper once a second
 // instead of being killed by it, which would race with its own start; <file>.stop (written by
 // the client on abort) makes it fire early. The script's stdin is /dev/null.
+// Processes that left the group (setsid, daemons) still inherit SKYGRAPH_DEPLOY_STEP=<file>;
+// where /proc exists the watchdog finds them by it and kills them too.
 export const SCRIPT_WRAPPER = `exec </dev/null
 f=$1; i=$2; n=$3; frac=$4; shift 4
 pp=$$
 ( if [ "$frac" != 0 ]; then sleep "$frac" 2>/dev/null || n=$((n + 1)); fi
   while [ "$n" -gt 0 ] && [ ! -e "$f.stop" ]; do sleep 1; kill -0 "$pp" 2>/dev/null || exit 0; n=$((n - 1)); done
-  rm -f "$f" "$f.stop"; kill -KILL 0 ) >/dev/null 2>&1 &
-"$i" "$f" "$@" &
+  rm -f "$f" "$f.stop"
+  for p in /proc/[0-9]*; do
+    if tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qxF "SKYGRAPH_DEPLOY_STEP=$f"; then kill -KILL "\${p#/proc/}"; fi
+  done
+  kill -KILL 0 ) >/dev/null 2>&1 &
+SKYGRAPH_DEPLOY_STEP=$f "$i" "$f" "$@" &
 wait $!
 rc=$?
 rm -f "$f"

@@ -107,6 +107,15 @@ describe('deploy: steps over a real sshd', () => {
     expect(await eventually(() => !existsSync(scriptPath), 5_000)).toBe(true);
   });
 
+  it('on timeout also kills what left the process group (setsid)', async () => {
+    const pidFile = join(sshd.dir, 'setsid.pid');
+    const { final } = await deploy([{ kind: 'script', script: `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' & sleep 30`, timeoutMs: 1_200 }]);
+    expect(final.steps[0]).toMatchObject({ status: 'FAILED', exitCode: null, error: 'timed out after 1200 ms' });
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
+    expect(await eventually(() => !isAlive(pid), 5_000)).toBe(true);
+  });
+
   it('writes files with their mode, creating parent directories', async () => {
     const path = join(sshd.dir, 'files', 'sub', 'app.conf');
     const existing = join(sshd.dir, 'existing.bin');
