@@ -49,7 +49,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'skygraph', subscriptionsProtocol: 'WS' },
+    graphiql: { title: 'skygraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
     maskedErrors: { maskError: maskError(runtime.logger) },
     logging: false,
     plugins: [usePartialFailures()],
@@ -214,6 +214,23 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     },
   };
 }
+
+/** What GraphiQL opens with: every account at once, and where to go next. */
+export const GRAPHIQL_QUERY = `# skygraph: one GraphQL API over every configured cloud account.
+# A query fans out to every account at once; one that fails shows up in \`failures\`
+# (and in the top-level errors), never as a blank answer.
+{
+  accounts { id driver services regions capabilities health { ok } }
+  nodes(first: 20) {
+    totalCount
+    edges { node { id name state region publicIps size { name price } image { name } location { name country } } }
+    failures { account code message retryable }
+  }
+}
+
+# Live changes, as they happen (run it in a second tab):
+# subscription { nodeChanged { kind previousState state node { name region } } }
+`;
 
 /** What onSubscribe hands graphql-ws's execute/subscribe for one operation. */
 interface WsRoot {
