@@ -1,6 +1,6 @@
 /** Optional driver operations: the driver when it has the operation, else UNSUPPORTED. */
 import { UnsupportedError } from '../providers/errors.ts';
-import type { ComputeDriver } from '../providers/types.ts';
+import type { ComputeDriver, StorageDriver } from '../providers/types.ts';
 import type { AccountRuntime } from '../runtime.ts';
 
 /** The error for an optional driver operation the account's driver does not have. */
@@ -13,4 +13,11 @@ export function computeWith<K extends keyof ComputeDriver>(account: AccountRunti
   const driver = account.compute(region);
   for (const op of ops) if (typeof driver[op] !== 'function') throw unsupported(account.definition.name, op);
   return driver as ComputeDriver & Required<Pick<ComputeDriver, K>>;
+}
+
+/** The account's storage driver in `region`, typed as having `ops`; throws UNSUPPORTED when it lacks one. */
+export function storageWith<K extends keyof StorageDriver>(account: AccountRuntime, region: string | null, ...ops: K[]): StorageDriver & Required<Pick<StorageDriver, K>> {
+  const driver = account.storage(region);
+  for (const op of ops) if (typeof driver[op] !== 'function') throw unsupported(account.definition.name, op);
+  return driver as StorageDriver & Required<Pick<StorageDriver, K>>;
 }

@@ -3,6 +3,7 @@ import type { Context } from '../context.ts';
 import { decodeId, encodeId, type DecodedId } from '../ids.ts';
 import { InvalidInputError } from '../providers/errors.ts';
 import type { Container as ContainerModel, StorageObject } from '../providers/types.ts';
+import { storageWith } from '../resolvers/capability.ts';
 import { fanOut, scope, selectAccounts, withDeadline, type InAccount } from '../resolvers/fan-out.ts';
 import { checkFirst, decodeCursor, encodeCursor, paginate, type Page } from '../resolvers/paginate.ts';
 import { defineConnection } from './connection.ts';
@@ -123,6 +124,18 @@ builder.mutationFields((t) => ({
       }
       const c = await withDeadline(account!, 'createContainer', () => account!.storage(region).createContainer(args.name));
       return scope(c, account!.config.id, region);
+    },
+  }),
+  enableContainerCdn: t.string({
+    description: "Publishes the container on the provider's CDN (Rackspace Cloud Files); answers its public base URL.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const d = decodeId(String(args.id), 'Container', 'id');
+      const account = ctx.runtime.account(d.account, 'id');
+      const driver = storageWith(account, d.region, 'enableContainerCdn', 'getContainerCdnUrl');
+      const name = d.parts[0] ?? '';
+      await withDeadline(account, 'enableContainerCdn', () => driver.enableContainerCdn(name));
+      return withDeadline(account, 'getContainerCdnUrl', () => driver.getContainerCdnUrl(name));
     },
   }),
   deleteContainer: t.boolean({

@@ -9,13 +9,15 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, InvalidInputError } from '../../src/providers/errors.ts';
+import { AuthenticationError, InvalidInputError, NotFoundError } from '../../src/providers/errors.ts';
 import { createConnection } from '../../src/providers/http/connection.ts';
 import { createKeystoneAuth, loadCloudConfig, type KeystoneAuthOptions } from '../../src/providers/openstack/identity/index.ts';
 import { cloudfilesProvider, swiftProvider } from '../../src/providers/openstack/swift/index.ts';
 import type { StorageDriver } from '../../src/providers/types.ts';
 import { expectTypedError } from '../conformance/assertions.ts';
 import { testDriverContext } from '../helpers/driver-context.ts';
+import { encodeId } from '../../src/ids.ts';
+import { startTestApp } from '../helpers/app.ts';
 import { REPO_ROOT, startReplayServer, type ReplayRequest, type ReplayServer } from '../helpers/replay-server.ts';
 
 const PASSWORD = 'pa55-word-never-logged';
@@ -202,6 +204,64 @@ describe('Keystone v2.0', () => {
     ]);
     expect(JSON.stringify(containers)).not.toContain(API_KEY);
     await instance.close?.();
+  });
+
+  it('cloudfiles publishes a container on the CDN and answers its URL; swift has no CDN', async () => {
+    server.route({
+      method: 'POST',
+      path: '/v2.0/tokens',
+      body: () => ({ headers: { 'content-type': 'application/json' }, body: fixture('rax-token.json') }),
+    });
+    let published = false;
+    server.route({
+      method: 'PUT',
+      path: '/cdn-ord/v1/MossoCloudFS_abc/site',
+      check: (r) => {
+        expect(r.headers['x-auth-token']).toBe('rax-token-7b1d44e0');
+        expect(r.headers['x-cdn-enabled']).toBe('True');
+        published = true;
+      },
+      body: () => ({ status: 201, headers: {}, body: '' }),
+    });
+    server.route({
+      method: 'HEAD',
+      path: '/cdn-ord/v1/MossoCloudFS_abc/site',
+      body: (): { status: number; headers: Record<string, string>; body: string } =>
+        published
+          ? { status: 204, headers: { 'x-cdn-enabled': 'True', 'x-cdn-uri': 'http://abc.r1.cf1.rackcdn.com', 'x-cdn-ssl-uri': 'https://abc.ssl.cf1.rackcdn.com', 'x-ttl': '259200' }, body: '' }
+          : { status: 404, headers: {}, body: '' },
+    });
+    const ctx = testDriverContext({ driver: 'cloudfiles', id: 'rax-cdn', regions: ['ORD'], credentials: { auth_url: `${server.url}/v2.0`, username: 'rackuser', api_key: API_KEY } }, { region: 'ORD' });
+    const instance = cloudfilesProvider.create(ctx);
+    const driver = instance.storage as StorageDriver;
+    try {
+      await expectTypedError(driver.getContainerCdnUrl!('site'), NotFoundError);
+      await driver.enableContainerCdn!('site');
+      expect(await driver.getContainerCdnUrl!('site')).toBe('http://abc.r1.cf1.rackcdn.com');
+      expect(server.failures).toEqual([]);
+    } finally {
+      await instance.close?.();
+    }
+    published = false;
+    const app = await startTestApp({
+      accounts: [
+        { id: 'rax', driver: 'cloudfiles', region: 'ORD', credentials: { auth_url: `${server.url}/v2.0`, username: 'rackuser', api_key: API_KEY } },
+        { id: 'disk', driver: 'local', options: { root: '${TEST_DATA}' } },
+      ],
+    });
+    try {
+      const viaApi = await app.gql<{ enableContainerCdn: string }>('mutation($id: ID!) { enableContainerCdn(id: $id) }', { id: encodeId('Container', 'rax', 'ORD', 'site') });
+      expect(viaApi).toEqual({ data: { enableContainerCdn: 'http://abc.r1.cf1.rackcdn.com' } });
+      const local = await app.gql('mutation($id: ID!) { enableContainerCdn(id: $id) }', { id: encodeId('Container', 'disk', null, 'box') });
+      expect(local.errors?.[0]).toMatchObject({ message: 'driver local does not support enableContainerCdn (see Account.capabilities)', extensions: { code: 'UNSUPPORTED' } });
+      expect(JSON.stringify([viaApi, local])).not.toContain(API_KEY);
+    } finally {
+      await app.stop();
+    }
+    const swift = swiftProvider.create(testDriverContext({ driver: 'swift', endpoint: `${server.url}/v1/AUTH_x`, credentials: { token: 'preset-token-42' } }));
+    expect((swift.storage as StorageDriver).enableContainerCdn).toBeUndefined();
+    expect((swift.storage as StorageDriver).getContainerCdnUrl).toBeUndefined();
+    await swift.close?.();
   });
 
   it('cloudfiles defaults auth_url to Rackspace identity and needs a region', () => {

@@ -4,7 +4,7 @@
  * (tempurl.ts) when a temp-url key is configured, Cloud Files CDN fields in `extra`.
  */
 import type { Readable } from 'node:stream';
-import { ContainerAlreadyExistsError, InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
+import { ContainerAlreadyExistsError, InvalidInputError, MalformedResponseError, NotFoundError, UnsupportedError } from '../../errors.ts';
 import type { HttpResponse } from '../../http/connection.ts';
 import type { ByteRange, Container, PresignedRequest, StorageDriver, StorageObject } from '../../types.ts';
 import type { SwiftApi } from './api.ts';
@@ -221,6 +221,28 @@ export function swiftStorageDriver(api: SwiftApi, opts: SwiftStorageOptions): St
       });
     },
   };
+
+  if (opts.cdn) {
+    const requireCdn = async (): Promise<SwiftApi> => {
+      const cdn = await cdnApi();
+      if (!cdn) throw new UnsupportedError("this account's service catalog has no CDN service (rax:object-cdn)", { provider });
+      return cdn;
+    };
+    // https://docs.rackspace.com/docs/cloud-files/v1/cdn-api-reference/cdn-container-services-operations/:
+    // a PUT with X-Cdn-Enabled publishes the container; a HEAD answers its X-Cdn-Uri
+    driver.enableContainerCdn = async (container) => {
+      const cdn = await requireCdn();
+      await cdn.request({ operation: 'PUT cdn container', method: 'PUT', path: cdn.containerPath(container), headers: { 'x-cdn-enabled': 'True' }, responseType: 'none' });
+    };
+    driver.getContainerCdnUrl = async (container) => {
+      await requireCdn();
+      const fields = await cdnExtra(container);
+      if (fields.cdnEnabled !== true || typeof fields.cdnUri !== 'string') {
+        throw new NotFoundError(`container ${container} is not published on the CDN`, { provider });
+      }
+      return fields.cdnUri;
+    };
+  }
 
   if (opts.tempUrl) {
     driver.getDownloadUrl = async (container, name, expiresInSeconds) => (await presign('GET', container, name, expiresInSeconds)).url;
