@@ -36,6 +36,7 @@ builder.queryField('keyPairs', (t) =>
     args: { account: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
     resolve: async (_root, args, ctx) => {
       const accounts = selectAccounts(ctx, [String(args.account)], 'COMPUTE', 'account');
+      // why: a driver without key pairs is one clear UNSUPPORTED error, not a failure per region
       computeWith(accounts[0]!, accounts[0]!.regions[0] ?? null, 'listKeyPairs');
       const { items, failures } = await fanOut(ctx, accounts, 'listKeyPairs', (acct, region) => computeWith(acct, region, 'listKeyPairs').listKeyPairs());
       return { ...paginate(items, (k) => [k.$region ?? '', k.name], args.first, args.after), failures };

@@ -25,6 +25,24 @@ export const VolumeSnapshot = builder.objectRef<Snapshot>('VolumeSnapshot').impl
   }),
 });
 
+// why: a root field, not Volume.snapshots: drivers list snapshots one volume at a time, and a
+// field on every listed volume would make one upstream call per volume
+builder.queryField('volumeSnapshots', (t) =>
+  t.field({
+    type: [VolumeSnapshot],
+    description: 'Snapshots of one volume.',
+    args: { volume: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const d = decodeId(String(args.volume), 'Volume', 'volume');
+      const account = ctx.runtime.account(d.account, 'volume');
+      const volumeId = d.parts[0] ?? '';
+      const driver = computeWith(account, d.region, 'listVolumeSnapshots');
+      const list = await withDeadline(account, 'listVolumeSnapshots', () => driver.listVolumeSnapshots(volumeId));
+      return list.map((s) => scope({ ...s, volumeId }, d.account, d.region));
+    },
+  }),
+);
+
 builder.mutationField('createVolumeSnapshot', (t) =>
   t.field({
     type: VolumeSnapshot,
