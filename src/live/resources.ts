@@ -23,6 +23,7 @@ export function nodeResource(node: Node): ListedResource {
       node.sizeId,
       node.imageId,
       node.locationId,
+      Object.entries(node.tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     ]),
   };
 }

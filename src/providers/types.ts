@@ -60,6 +60,8 @@ export interface Node {
   imageId: string | null;
   locationId: string | null;
   createdAt: Date | null;
+  /** the provider's key/value labels: EC2 tags, Nova server metadata */
+  tags: Record<string, string>;
   extra: Extra;
 }
 
@@ -143,6 +145,8 @@ export interface CreateNodeInput {
   userData?: string | undefined;
   /** idempotency token; drivers that support it pass it upstream */
   clientToken?: string | undefined;
+  /** key/value labels for the node (EC2 tags, OpenStack server metadata); they win over the same keys in `ex` */
+  tags?: Record<string, string> | undefined;
   /** provider-only parameters (security groups, subnets, networks, metadata...) */
   ex?: Record<string, unknown> | undefined;
 }

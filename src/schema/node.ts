@@ -14,6 +14,7 @@ import { Location } from './location.ts';
 import { Resource, resourceResolvers } from './resource.ts';
 import { DateTimeScalar, JSONScalar } from './scalars.ts';
 import { Size } from './size.ts';
+import { matchesTags, Tag, TagFilter, TagInput, tagList, tagRecord } from './tag.ts';
 
 export const Node = builder.objectRef<InAccount<NodeModel>>('Node').implement({
   description: 'A compute instance (server, VM) in one account.',
@@ -27,7 +28,12 @@ export const Node = builder.objectRef<InAccount<NodeModel>>('Node').implement({
     privateIps: t.exposeStringList('privateIps'),
     createdAt: t.field({ type: DateTimeScalar, nullable: true, resolve: (n) => n.createdAt }),
     region: t.string({ nullable: true, resolve: (n) => n.$region }),
-    extra: t.field({ type: JSONScalar, description: 'Provider-specific fields (tags, zone, key name, ...).', resolve: (n) => n.extra }),
+    tags: t.field({
+      type: [Tag],
+      description: "The provider's key/value labels (EC2 tags, OpenStack server metadata), sorted by key.",
+      resolve: (n) => tagList(n.tags),
+    }),
+    extra: t.field({ type: JSONScalar, description: 'Provider-specific fields (zone, key name, security groups, ...).', resolve: (n) => n.extra }),
     size: t.field({
       type: Size,
       nullable: true,
@@ -60,6 +66,7 @@ export const NodeFilter = builder.inputType('NodeFilter', {
     states: t.field({ type: [NodeStateEnum], description: 'Only nodes in one of these states.' }),
     name: t.string({ description: 'Substring of the name, case-insensitive.' }),
     regions: t.stringList({ description: 'Only these regions.' }),
+    tags: t.field({ type: [TagFilter], description: 'Only nodes that carry every one of these tags.' }),
   }),
 });
 
@@ -90,7 +97,8 @@ builder.queryField('nodes', (t) =>
         (n) =>
           (!f?.states || f.states.includes(n.state)) &&
           (!name || n.name.toLowerCase().includes(name)) &&
-          (!f?.regions || (n.$region !== null && f.regions.includes(n.$region))),
+          (!f?.regions || (n.$region !== null && f.regions.includes(n.$region))) &&
+          matchesTags(n.tags, f?.tags ?? []),
       );
       return { ...paginate(kept, (n) => [n.$account, n.$region ?? '', n.id], args.first, args.after), failures };
     },
@@ -127,6 +135,7 @@ const CreateNodeInput = builder.inputType('CreateNodeInput', {
     keyName: t.string({ description: 'Name of a key pair the provider already holds.' }),
     userData: t.string(),
     clientToken: t.string({ description: 'Idempotency token, passed upstream where supported.' }),
+    tags: t.field({ type: [TagInput], description: 'Key/value labels (EC2 tags, OpenStack server metadata).' }),
     ex: t.field({ type: JSONScalar, description: 'Provider-only parameters (security groups, subnet, networks, metadata...).' }),
   }),
 });
@@ -154,6 +163,7 @@ export async function createNodeFrom(ctx: Context, input: CreateNodeArgs, argume
       keyName: input.keyName ?? undefined,
       userData: input.userData ?? undefined,
       clientToken: input.clientToken ?? undefined,
+      tags: input.tags ? tagRecord(input.tags, `${argument}.tags`) : undefined,
       ex: (ex as Record<string, unknown> | null) ?? undefined,
     }),
   );

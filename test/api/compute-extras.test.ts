@@ -134,6 +134,33 @@ describe('api: volumes and snapshots', () => {
   });
 });
 
+describe('api: tags', () => {
+  it('creates a node with tags, lists them sorted, and filters nodes by key and by value', async () => {
+    const refs = await t.gql<{ sizes: { nativeId: string }[]; images: { edges: { node: { nativeId: string } }[] } }>(
+      '{ sizes(account: "sandbox") { nativeId } images(account: "sandbox", first: 1) { edges { node { nativeId } } } }',
+    );
+    const create = (name: string, tags: { key: string; value: string }[]) =>
+      t.gql<{ createNode: { id: string; tags: { key: string; value: string }[] } }>(
+        'mutation($i: CreateNodeInput!) { createNode(input: $i) { id tags { key value } } }',
+        { i: { account: 'sandbox', name, size: refs.data!.sizes[0]!.nativeId, image: refs.data!.images.edges[0]!.node.nativeId, tags } },
+      );
+    const prod = await create('tagged-prod', [{ key: 'team', value: 'web' }, { key: 'env', value: 'prod' }]);
+    expect(prod.errors).toBeUndefined();
+    expect(prod.data!.createNode.tags).toEqual([{ key: 'env', value: 'prod' }, { key: 'team', value: 'web' }]);
+    await create('tagged-dev', [{ key: 'env', value: 'dev' }]);
+
+    const names = async (filter: unknown) =>
+      (await t.gql<{ nodes: { edges: { node: { name: string } }[] } }>('query($f: NodeFilter) { nodes(accounts: ["sandbox"], filter: $f) { edges { node { name } } } }', { f: filter }))
+        .data!.nodes.edges.map((e) => e.node.name).sort();
+    expect(await names({ tags: [{ key: 'env' }] })).toEqual(['tagged-dev', 'tagged-prod']);
+    expect(await names({ tags: [{ key: 'env', value: 'prod' }] })).toEqual(['tagged-prod']);
+    expect(await names({ tags: [{ key: 'env', value: 'prod' }, { key: 'team', value: 'db' }] })).toEqual([]);
+
+    const twice = await create('bad', [{ key: 'env', value: 'a' }, { key: 'env', value: 'b' }]);
+    expect(twice.errors?.[0]).toMatchObject({ message: 'argument "input.tags" names tag "env" twice', extensions: { code: 'INVALID_INPUT' } });
+  });
+});
+
 describe('api: images from nodes', () => {
   it('makes an image of a node and deletes it', async () => {
     const node = await firstNode();

@@ -129,6 +129,8 @@ export function modelChecks(secrets: readonly string[] = []) {
       stringOrNull(n.imageId);
       stringOrNull(n.locationId);
       date(n.createdAt);
+      expect(n.tags !== null && typeof n.tags === 'object' && !Array.isArray(n.tags)).toBe(true);
+      for (const [k, v] of Object.entries(n.tags)) expect([typeof k, typeof v]).toEqual(['string', 'string']);
       extra(n.extra);
       noSecrets(n);
     },

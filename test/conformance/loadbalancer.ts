@@ -287,6 +287,7 @@ function syntheticNode(): Node {
     imageId: null,
     locationId: null,
     createdAt: null,
+    tags: {},
     extra: {},
   };
 }

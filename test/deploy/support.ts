@@ -46,6 +46,7 @@ export function testNode(overrides: Partial<Node> = {}, state: NodeState = 'runn
     imageId: null,
     locationId: null,
     createdAt: null,
+    tags: {},
     extra: {},
     ...overrides,
   };

@@ -22,6 +22,8 @@ export type CreateNodeInput = {
   size: string | number;
   /** Public key to install, where the provider supports it. */
   sshKey?: string | null | undefined;
+  /** Key/value labels (EC2 tags, OpenStack server metadata). */
+  tags?: Array<TagInput> | null | undefined;
   userData?: string | null | undefined;
 };
 
@@ -42,6 +44,11 @@ export type NodeState =
   | 'TERMINATED'
   | 'UNKNOWN'
   | 'UPDATING';
+
+export type TagInput = {
+  key: string;
+  value: string;
+};
 
 export type NodesWithLinksQueryVariables = Exact<{
   accounts?: Array<string | number> | string | number | null | undefined;

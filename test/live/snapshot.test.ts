@@ -86,9 +86,11 @@ describe('live: codec and resources', () => {
   });
 
   it('fingerprints what a dashboard shows, and balancer members', () => {
-    const n: Node = { id: 'i-1', name: 'web', state: 'running', publicIps: ['1.1.1.1'], privateIps: [], sizeId: 's', imageId: 'img', locationId: null, createdAt: null, extra: { t: 1 } };
+    const n: Node = { id: 'i-1', name: 'web', state: 'running', publicIps: ['1.1.1.1'], privateIps: [], sizeId: 's', imageId: 'img', locationId: null, createdAt: null, tags: {}, extra: { t: 1 } };
     expect(nodeResource({ ...n, extra: { t: 2 } }).fingerprint).toBe(nodeResource(n).fingerprint);
     expect(nodeResource({ ...n, publicIps: ['2.2.2.2'] }).fingerprint).not.toBe(nodeResource(n).fingerprint);
+    expect(nodeResource({ ...n, tags: { env: 'prod' } }).fingerprint).not.toBe(nodeResource(n).fingerprint);
+    expect(nodeResource({ ...n, tags: { a: '1', b: '2' } }).fingerprint).toBe(nodeResource({ ...n, tags: { b: '2', a: '1' } }).fingerprint);
     const lb: LoadBalancer = { id: 'lb', name: 'lb', state: 'running', ip: null, port: 80, protocol: 'http', algorithm: 'ROUND_ROBIN', extra: {} };
     const m = (id: string): Member => ({ id, ip: '10.0.0.1', port: 80, nodeId: null, extra: {} });
     const one = balancerResource(lb, [m('a')]);

@@ -36,6 +36,7 @@ const node = (privateIps: string[], id = 'i-0a1b2c3d4e5f60002'): Node => ({
   imageId: null,
   locationId: null,
   createdAt: null,
+  tags: {},
   extra: {},
 });
 

@@ -84,9 +84,9 @@ describe('ec2: requests and mapping', () => {
       imageId: 'ami-0c1d2e3f4a5b6c7d8',
       locationId: 'us-east-1a',
       createdAt: new Date('2024-05-14T08:31:02.000Z'),
+      tags: { Name: 'web-1', team: 'storefront & checkout' },
     });
     expect(byId[WEB_1]!.extra).toMatchObject({
-      tags: { Name: 'web-1', team: 'storefront & checkout' },
       elasticIps: ['3.210.45.7', '52.4.100.200'],
       keyName: 'deploy-2024',
       vpcId: 'vpc-0b1c2d3e4f5a69788',
@@ -194,11 +194,13 @@ describe('ec2: requests and mapping', () => {
       keyName: 'deploy-2024',
       userData: '#!/bin/sh\necho héllo\n',
       clientToken: 'create-api-7-once',
+      tags: { env: 'prod' },
       ex: { securityGroupIds: ['sg-0f1e2d3c4b5a69781', 'sg-0a9b8c7d6e5f43212'], subnetId: 'subnet-07e1d2c3b4a596871', tags: { team: 'api' } },
     };
     const node = await h.driver.createNode(input);
     expect(node).toMatchObject({ name: 'api-7', state: 'pending', sizeId: 'm6i.large', locationId: 'us-east-1c' });
-    expect(node.extra).toMatchObject({ tags: { team: 'api', Name: 'api-7' }, subnetId: 'subnet-07e1d2c3b4a596871', clientToken: 'create-api-7-once' });
+    expect(node.tags).toEqual({ team: 'api', env: 'prod', Name: 'api-7' });
+    expect(node.extra).toMatchObject({ subnetId: 'subnet-07e1d2c3b4a596871', clientToken: 'create-api-7-once' });
     const q = h.server.requests[0]!.params;
     expect(Object.fromEntries(q)).toMatchObject({
       Action: 'RunInstances',
@@ -215,8 +217,10 @@ describe('ec2: requests and mapping', () => {
       SubnetId: 'subnet-07e1d2c3b4a596871',
       'TagSpecification.1.ResourceType': 'instance',
       'TagSpecification.1.Tag.1.Key': 'team',
-      'TagSpecification.1.Tag.2.Key': 'Name',
-      'TagSpecification.1.Tag.2.Value': 'api-7',
+      'TagSpecification.1.Tag.2.Key': 'env',
+      'TagSpecification.1.Tag.2.Value': 'prod',
+      'TagSpecification.1.Tag.3.Key': 'Name',
+      'TagSpecification.1.Tag.3.Value': 'api-7',
     });
     // the same ClientToken launches nothing new; other arguments with it are a conflict
     expect((await h.driver.createNode(input)).id).toBe(node.id);
@@ -308,7 +312,7 @@ describe('ec2: requests and mapping', () => {
     await ex.deleteTags(WEB_1, ['owner']);
     const rows = await ex.describeTags();
     expect(rows.filter((r) => r.resourceId === WEB_1).map((r) => r.key)).toEqual(['Name', 'team', 'cost-center']);
-    expect((await h.driver.getNodes!([WEB_1]))[0]!.extra.tags).toEqual({ Name: 'web-1', team: 'storefront & checkout', 'cost-center': '42' });
+    expect((await h.driver.getNodes!([WEB_1]))[0]!.tags).toEqual({ Name: 'web-1', team: 'storefront & checkout', 'cost-center': '42' });
     await expectTypedError(ex.createTags('i-0123456789abcdef0', { a: 'b' }), NotFoundError);
     expect(h.server.failures).toEqual([]);
   });

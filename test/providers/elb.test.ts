@@ -41,6 +41,7 @@ const ec2Node = (id: string): Node => ({
   imageId: null,
   locationId: 'us-east-1a',
   createdAt: null,
+  tags: {},
   extra: {},
 });
 

@@ -76,7 +76,8 @@ describe('openstack: real Nova', () => {
     const state = async () => (await driver.getNodes!([node.id]))[0]?.state;
     await waitFor(async () => (await state()) === 'running', 'ACTIVE');
     const active = (await driver.getNodes!([node.id]))[0]!;
-    expect(active.extra).toMatchObject({ status: 'ACTIVE', metadata: { suite: 'nova-real' } });
+    expect(active.extra).toMatchObject({ status: 'ACTIVE' });
+    expect(active.tags).toEqual({ suite: 'nova-real' });
     await driver.stopNode!(node.id);
     await waitFor(async () => (await state()) === 'stopped', 'SHUTOFF');
     await driver.startNode!(node.id);

@@ -119,7 +119,8 @@ describe('openstack: requests and mapping', () => {
       locationId: 'nova',
       createdAt: new Date('2024-05-14T08:31:02Z'),
     });
-    expect(byName['web-1']!.extra).toMatchObject({ keyName: 'deploy', metadata: { role: 'web', team: 'storefront & checkout' }, securityGroups: ['default', 'web'], networks: ['private', 'provider-v6'] });
+    expect(byName['web-1']!.tags).toEqual({ role: 'web', team: 'storefront & checkout' });
+    expect(byName['web-1']!.extra).toMatchObject({ keyName: 'deploy', securityGroups: ['default', 'web'], networks: ['private', 'provider-v6'] });
     expect(byName['db-1']).toMatchObject({ state: 'stopped', imageId: null, privateIps: ['192.168.10.4'], publicIps: [], locationId: 'az2' });
     expect(byName['db-1']!.extra.volumesAttached).toEqual(['2b3f1f7a-5d3c-4b0e-9a54-7b8f0c1d2e3f']);
     // task_state powering-off outranks ACTIVE; accessIPv4 counts as public
@@ -212,6 +213,7 @@ describe('openstack: requests and mapping', () => {
       locationId: 'az2',
       keyName: 'deploy',
       userData: '#!/bin/sh\necho héllo\n',
+      tags: { team: 'api' },
       ex: { networks: [NOVA_NETWORK_ID], metadata: { env: 'prod' }, securityGroups: ['web'] },
     });
     expect(node).toMatchObject({ name: 'api-7', state: 'pending', sizeId: '2', imageId: UBUNTU, locationId: 'az2' });
@@ -225,7 +227,7 @@ describe('openstack: requests and mapping', () => {
         user_data: Buffer.from('#!/bin/sh\necho héllo\n').toString('base64'),
         availability_zone: 'az2',
         networks: [{ uuid: NOVA_NETWORK_ID }],
-        metadata: { env: 'prod' },
+        metadata: { env: 'prod', team: 'api' },
         security_groups: [{ name: 'web' }],
       },
     ]);

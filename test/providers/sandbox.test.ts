@@ -346,7 +346,7 @@ describe('sandbox provider', () => {
       const { compute } = sandbox({ nodeAddress: '127.0.0.1' });
       const node = await compute.createNode({ ...base, locationId: 'sb-sgp1', ex: { tags: { env: 'test' } } });
       expect(node.publicIps).toEqual(['127.0.0.1']);
-      expect(node).toMatchObject({ locationId: 'sb-sgp1', extra: { tags: { env: 'test' } } });
+      expect(node).toMatchObject({ locationId: 'sb-sgp1', tags: { env: 'test' } });
       expect((await compute.getNodes!(['node-1']))[0]!.publicIps).not.toEqual(['127.0.0.1']);
     });
 

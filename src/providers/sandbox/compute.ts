@@ -164,7 +164,8 @@ export function toNode(rt: SandboxRuntime, node: NodeRecord): Node {
     imageId: node.imageId,
     locationId: node.locationId,
     createdAt: new Date(node.createdAt),
-    extra: { keyName: node.keyName, tags: { ...node.tags }, volumeIds },
+    tags: { ...node.tags },
+    extra: { keyName: node.keyName, volumeIds },
   };
 }
 
@@ -191,7 +192,7 @@ function newNodeRecord(rt: SandboxRuntime, input: CreateNodeInput): NodeRecord {
   if (input.userData !== undefined && Buffer.byteLength(input.userData) > MAX_USER_DATA) {
     throw invalid(`userData exceeds ${MAX_USER_DATA} bytes`, 'userData');
   }
-  const tags = parseTags(input.ex);
+  const tags = { ...parseTags(input.ex), ...input.tags };
 
   const now = rt.now();
   const id = nextId(state, 'node', 'node');

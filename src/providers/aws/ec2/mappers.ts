@@ -69,10 +69,10 @@ export function toNode(instance: XmlObject, reservation: { reservationId?: strin
     imageId: text(instance.imageId) ?? null,
     locationId: text(placement.availabilityZone) ?? null,
     createdAt: launchTime,
+    tags,
     extra: compact({
       instanceState: text(state.name),
       stateReason: text(stateReason.message) ?? text(instance.reason),
-      tags,
       keyName: text(instance.keyName),
       vpcId: text(instance.vpcId),
       subnetId: text(instance.subnetId),

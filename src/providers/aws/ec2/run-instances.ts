@@ -66,7 +66,7 @@ export function runInstancesParams(input: CreateNodeInput, clientToken: string):
   if (ex.ebsOptimized !== undefined) params.EbsOptimized = String(ex.ebsOptimized);
   if (ex.privateIpAddress) params.PrivateIpAddress = ex.privateIpAddress;
 
-  const tags = { ...ex.tags, Name: input.name };
+  const tags = { ...ex.tags, ...input.tags, Name: input.name };
   params['TagSpecification.1.ResourceType'] = 'instance';
   Object.entries(tags).forEach(([key, value], i) => {
     params[`TagSpecification.1.Tag.${i + 1}.Key`] = key;

@@ -186,6 +186,7 @@ function serverBody(input: CreateNodeInput, api: NovaApi): Json {
     if (!md || !Object.values(md).every((v) => typeof v === 'string')) throw fail('ex.metadata', 'ex.metadata must map strings to strings');
     body.metadata = md;
   }
+  if (input.tags && Object.keys(input.tags).length > 0) body.metadata = { ...obj(body.metadata), ...input.tags };
   if (ex.securityGroups !== undefined) {
     if (!Array.isArray(ex.securityGroups) || !ex.securityGroups.every((g) => typeof g === 'string' && g !== '')) {
       throw fail('ex.securityGroups', 'ex.securityGroups must be a list of security group names');

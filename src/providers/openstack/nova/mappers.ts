@@ -80,7 +80,6 @@ export function toNode(server: Json, provider: string, fallbackLocation?: string
     vmState: str(server['OS-EXT-STS:vm_state']) ?? null,
     powerState: typeof server['OS-EXT-STS:power_state'] === 'number' ? server['OS-EXT-STS:power_state'] : null,
     keyName: str(server.key_name) ?? null,
-    metadata: obj(server.metadata) ?? {},
     tenantId: str(server.tenant_id) ?? null,
     userId: str(server.user_id) ?? null,
     hostId: str(server.hostId) ?? null,
@@ -101,8 +100,16 @@ export function toNode(server: Json, provider: string, fallbackLocation?: string
     imageId: str(image?.id) ?? null,
     locationId: str(server['OS-EXT-AZ:availability_zone']) ?? fallbackLocation ?? null,
     createdAt: date(server.created),
+    tags: stringValues(obj(server.metadata)),
     extra,
   };
+}
+
+/** Server metadata is string -> string by the API's definition; anything else is dropped. */
+function stringValues(o: Json | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o ?? {})) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 export function toSize(flavor: Json, provider: string, prices: Record<string, number> | undefined): Size {
