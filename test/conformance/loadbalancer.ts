@@ -201,12 +201,14 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
       });
     }
 
-    it.skipIf(!caps.has('updateBalancer'))('renames a balancer', async () => {
+    it.skipIf(!caps.has('updateBalancer'))('moves a balancer to another port', async () => {
       const { id } = requireBalancer();
-      const updated = await driver.updateBalancer!(id, { name: `${name}-renamed` });
+      const before = await driver.getBalancer(id);
+      const port = before.port === 8081 ? 8082 : 8081;
+      const updated = await driver.updateBalancer!(id, { port });
       check.balancer(updated);
-      expect(updated.name).toBe(`${name}-renamed`);
-      expect((await driver.getBalancer(id)).name).toBe(`${name}-renamed`);
+      expect(updated).toMatchObject({ id, port, name: before.name, protocol: before.protocol });
+      expect((await driver.getBalancer(id)).port).toBe(port);
     });
 
     it('rejects algorithms it does not support with InvalidInputError naming algorithm', async () => {

@@ -48,7 +48,7 @@ testLoadBalancerDriver({
     conformanceServer = h.server;
     return conformanceTarget(h);
   },
-  capabilities: ['attachNode'],
+  capabilities: ['attachNode', 'updateBalancer'],
   waitFor: pollUntil({ intervalMs: 50, timeoutMs: 5_000 }),
   waitTimeoutMs: 5_000,
   missingBalancerId: MISSING_ARN,
@@ -132,6 +132,25 @@ describe('alb: requests and mapping', () => {
     const got = await h.driver.getBalancer(lb.id);
     expect(got).toMatchObject({ algorithm, port: 8000 });
     expect(got.extra.loadBalancingAlgorithm).toBe(attributes[0][1]);
+  });
+
+  it('updates in place: the port on the listener, the algorithm on the target group; no rename, no switch to https', async () => {
+    const name = uniqueName();
+    const lb = await h.driver.createBalancer({ name, port: 80, protocol: 'http', algorithm: 'ROUND_ROBIN', members: [] });
+    const updated = await h.driver.updateBalancer!(lb.id, { port: 8080, algorithm: 'LEAST_CONNECTIONS' });
+    expect(updated).toMatchObject({ id: lb.id, name, port: 8080, protocol: 'http', algorithm: 'LEAST_CONNECTIONS' });
+    const modify = h.server.calls.find((c) => c.action === 'ModifyListener')!.params;
+    expect(modify.get('Port')).toBe('8080');
+    expect(modify.has('Protocol')).toBe(false);
+    const attributes = h.server.calls.filter((c) => c.action === 'ModifyTargetGroupAttributes').at(-1)!.params;
+    expect([attributes.get('Attributes.member.1.Key'), attributes.get('Attributes.member.1.Value')]).toEqual(['load_balancing.algorithm.type', 'least_outstanding_requests']);
+    expect((await h.driver.getBalancer(lb.id)).algorithm).toBe('LEAST_CONNECTIONS');
+
+    const sent = h.server.calls.length;
+    await expectTypedError(h.driver.updateBalancer!(lb.id, { name: `${name}-2` }), InvalidInputError, 'name');
+    await expectTypedError(h.driver.updateBalancer!(lb.id, { protocol: 'https' }), InvalidInputError, 'protocol');
+    await expectTypedError(h.driver.updateBalancer!(lb.id, { algorithm: 'SOURCE_IP' }), InvalidInputError, 'algorithm');
+    expect(h.server.calls.slice(sent).map((c) => c.action).filter((a) => a.startsWith('Modify'))).toEqual([]);
   });
 
   it('rejects the algorithms ALB does not have before sending anything', async () => {

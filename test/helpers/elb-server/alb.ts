@@ -141,6 +141,7 @@ export function albApi(region: string, opts: ElbServerOptions): ApiImpl {
     ),
     DescribeListeners: spec('describe-listeners', [], ['LoadBalancerArn', 'ListenerArns.member.N', 'Marker', 'PageSize']),
     DeleteListener: spec('delete-listener', ['ListenerArn']),
+    ModifyListener: spec('modify-listener', ['ListenerArn'], ['Port', 'Protocol', 'SslPolicy', 'Certificates.member.N.CertificateArn']),
     RegisterTargets: spec('register-targets', ['TargetGroupArn', 'Targets.member.1.Id'], [targetList]),
     DeregisterTargets: spec('deregister-targets', ['TargetGroupArn', 'Targets.member.1.Id'], [targetList]),
     DescribeTargetHealth: spec('describe-target-health', ['TargetGroupArn'], [targetList]),
@@ -278,6 +279,21 @@ export function albApi(region: string, opts: ElbServerOptions): ApiImpl {
     DeleteListener(p) {
       if (!listeners.delete(p.get('ListenerArn')!)) throw fault('ListenerNotFound', 'One or more listeners not found');
       return {};
+    },
+    ModifyListener(p) {
+      const l = listeners.get(p.get('ListenerArn')!);
+      if (!l) throw fault('ListenerNotFound', 'One or more listeners not found');
+      const protocol = p.get('Protocol') ?? l.protocol;
+      const port = p.get('Port') ?? l.port;
+      if (!['HTTP', 'HTTPS'].includes(protocol)) throw fault('ValidationError', `Listener protocol '${protocol}' must be one of 'HTTPS, HTTP'`);
+      if (!PORT(port)) throw fault('ValidationError', 'Invalid port');
+      const certificateArn = p.get('Certificates.member.1.CertificateArn') ?? l.certificateArn;
+      if (protocol === 'HTTPS' && !certificateArn) throw fault('ValidationError', 'A certificate must be specified for HTTPS listeners');
+      if ([...listeners.values()].some((o) => o !== l && o.loadBalancerArn === l.loadBalancerArn && o.port === port)) {
+        throw fault('DuplicateListener', 'A listener already exists on this port for this load balancer');
+      }
+      Object.assign(l, { protocol, port });
+      return { listeners: [listenerView(l)] };
     },
     RegisterTargets(p) {
       const tg = findTg(p.get('TargetGroupArn')!);

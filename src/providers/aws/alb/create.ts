@@ -124,14 +124,7 @@ interface CreatePlan {
 
 function planCreate(input: CreateBalancerInput, options: AlbOptions): CreatePlan {
   // why: the algorithm is checked first, so an unsupported one is reported whatever else is wrong
-  const algorithmType = ALGORITHM_TYPES[input.algorithm];
-  if (algorithmType === undefined) {
-    throw invalid(
-      `algorithm ${JSON.stringify(input.algorithm)} is not supported by application load balancers ` +
-        `(supported: ${SUPPORTED_ALGORITHMS.join(', ')}; ALB targets carry no weights and stickiness is by cookie, not source IP)`,
-      'algorithm',
-    );
-  }
+  const type = algorithmType(input.algorithm);
   if (typeof input.name !== 'string' || !NAME.test(input.name)) {
     throw invalid('name must be 1 to 32 letters, digits or hyphens, must not begin or end with a hyphen, and must not begin with "internal-"', 'name');
   }
@@ -197,17 +190,11 @@ function planCreate(input: CreateBalancerInput, options: AlbOptions): CreatePlan
     Object.assign(listener, structParams('Certificates', [{ CertificateArn: certificateArn as string }]));
     if (typeof ex.sslPolicy === 'string' && ex.sslPolicy !== '') listener.SslPolicy = ex.sslPolicy;
   }
-  // why: round_robin is the default; weighted_random is only plain random with anomaly mitigation off
-  const attributes =
-    algorithmType === 'round_robin'
-      ? []
-      : [
-          { Key: ALGORITHM_ATTRIBUTE, Value: algorithmType },
-          ...(algorithmType === 'weighted_random' ? [{ Key: ANOMALY_MITIGATION_ATTRIBUTE, Value: 'off' }] : []),
-        ];
+  // why: round_robin is a new target group's default
+  const attributes = type === 'round_robin' ? [] : algorithmAttributes(type);
   return {
     protocol,
-    algorithmType,
+    algorithmType: type,
     balancer,
     targetGroup,
     attributes,
@@ -234,6 +221,25 @@ async function rollback(
       logger?.warn('alb: could not undo a failed createBalancer', { action, error: err instanceof Error ? err.message : String(err) });
     }
   }
+}
+
+/** Target-group attributes that select `algorithmType`. */
+export function algorithmAttributes(algorithmType: string): { Key: string; Value: string }[] {
+  // why: weighted_random is only plain random with anomaly mitigation off
+  return [{ Key: ALGORITHM_ATTRIBUTE, Value: algorithmType }, ...(algorithmType === 'weighted_random' ? [{ Key: ANOMALY_MITIGATION_ATTRIBUTE, Value: 'off' }] : [])];
+}
+
+/** The ALB algorithm type of `algorithm`, or InvalidInputError naming what is supported. */
+export function algorithmType(algorithm: Algorithm): string {
+  const type = ALGORITHM_TYPES[algorithm];
+  if (type === undefined) {
+    throw invalid(
+      `algorithm ${JSON.stringify(algorithm)} is not supported by application load balancers ` +
+        `(supported: ${SUPPORTED_ALGORITHMS.join(', ')}; ALB targets carry no weights and stickiness is by cookie, not source IP)`,
+      'algorithm',
+    );
+  }
+  return type;
 }
 
 export function checkPort(port: unknown, field: string): asserts port is number {

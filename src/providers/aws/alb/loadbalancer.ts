@@ -24,6 +24,8 @@ import {
   OWNER_TAG,
   PROTOCOLS,
   SUPPORTED_ALGORITHMS,
+  algorithmAttributes,
+  algorithmType,
   checkPort,
   createAlb,
   invalid,
@@ -141,6 +143,34 @@ export function albLoadBalancerDriver(api: ElbApi, options: AlbOptions = {}, log
       const created = await createAlb(api, input, options, logger);
       const attributes = new Map([[ALGORITHM_ATTRIBUTE, created.algorithmType]]);
       return toBalancer(created.loadBalancer, [created.listener], attributes);
+    },
+
+    // why: an ALB cannot be renamed; port and protocol live on its first listener, the algorithm on
+    // its target group. Switching a listener to https needs a certificate, so that stays in AWS.
+    async updateBalancer(id, patch) {
+      const lb = await describeBalancer(id);
+      if (patch.name !== undefined && patch.name !== text(lb.LoadBalancerName)) throw invalid('an application load balancer cannot be renamed', 'name');
+      const type = patch.algorithm === undefined ? undefined : algorithmType(patch.algorithm);
+      const protocol = patch.protocol?.toLowerCase();
+      if (protocol !== undefined && !PROTOCOLS.includes(protocol)) throw invalid(`protocol must be one of ${PROTOCOLS.join(', ')}`, 'protocol');
+      if (patch.port !== undefined) checkPort(patch.port, 'port');
+      if (patch.port !== undefined || protocol !== undefined) {
+        const [listener] = await listenersOf(id);
+        if (!listener) throw new ConflictError(`load balancer ${id} has no listener to change`, { provider: DRIVER_NAME });
+        if (protocol === 'https' && listener.protocol !== 'HTTPS') {
+          throw invalid('switching a listener to https needs a server certificate; change it in AWS', 'protocol');
+        }
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyListener.html
+        const params: Record<string, string> = { ListenerArn: listener.arn };
+        if (patch.port !== undefined) params.Port = String(patch.port);
+        if (protocol !== undefined) params.Protocol = protocol.toUpperCase();
+        await api.call('ModifyListener', params, { idempotent: true });
+      }
+      if (type !== undefined) {
+        const group = await requireTargetGroup(id);
+        await api.call('ModifyTargetGroupAttributes', { TargetGroupArn: group.arn, ...structParams('Attributes', algorithmAttributes(type)) }, { idempotent: true });
+      }
+      return view(lb);
     },
 
     async destroyBalancer(id) {
