@@ -25,9 +25,19 @@ export interface TestApp {
 
 export async function startTestApp(raw: Record<string, unknown>, opts: AppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'skygraph-test-'));
-  const config = await validateConfig(raw, '<test>', { ...process.env, SKYGRAPH_DATA: dataDir, TEST_DATA: dataDir });
-  const app = await buildApp(config, { logger: createLogger('silent'), ...opts });
-  const url = await app.start(0, '127.0.0.1');
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let url: string;
+  try {
+    const config = await validateConfig(raw, '<test>', { ...process.env, SKYGRAPH_DATA: dataDir, TEST_DATA: dataDir });
+    app = await buildApp(config, { logger: createLogger('silent'), ...opts });
+    url = await app.start(0, '127.0.0.1');
+  } catch (err) {
+    // why: a config a test means to be refused must not leave its data dir behind
+    await app?.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const started = app;
   const post = async (f: typeof fetch, target: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
     const res = await f(target, {
       method: 'POST',
@@ -37,15 +47,15 @@ export async function startTestApp(raw: Record<string, unknown>, opts: AppOption
     return (await res.json()) as GraphQLResult<never>;
   };
   return {
-    app,
+    app: started,
     url,
     dataDir,
     gql: (q, v, h) => post(fetch, `${url}/graphql`, q, v, h),
-    fetchGql: (q, v) => post(app.yoga.fetch as typeof fetch, 'http://localhost/graphql', q, v),
+    fetchGql: (q, v) => post(started.yoga.fetch as typeof fetch, 'http://localhost/graphql', q, v),
     calls: (account, operation) =>
-      operation ? app.runtime.upstreamCalls.get({ account, operation }) : app.runtime.upstreamCalls.sum({ account }),
+      operation ? started.runtime.upstreamCalls.get({ account, operation }) : started.runtime.upstreamCalls.sum({ account }),
     async stop() {
-      await app.stop();
+      await started.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

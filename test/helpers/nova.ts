@@ -6,8 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './replay-server.ts';
 
@@ -97,21 +99,25 @@ export async function startRealNova(opts: { spawnSeconds?: number } = {}): Promi
   base = `http://127.0.0.1:${(identity.address() as AddressInfo).port}`;
 
   novaPort = await freePort();
+  // why: nova and oslo write temp files (policy, locks); they go here and leave with close()
+  const tmp = mkdtempSync(path.join(tmpdir(), 'skygraph-nova-test-'));
   const child: ChildProcess = spawn(
     NOVA_PYTHON,
     [path.join(REPO_ROOT, 'scripts/nova-fake.py'), String(novaPort), `${base}/v3`, PASTE_INI, String(opts.spawnSeconds ?? 1)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } },
   );
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
   const stopIdentity = () => new Promise<void>((ok) => identity.close(() => ok()));
   const stopNova = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(tmp, { recursive: true, force: true });
   };
   try {
     await new Promise<void>((resolve, reject) => {
