@@ -51,7 +51,7 @@ testLoadBalancerDriver({
     const h = await harness({}, { options: ZONES });
     return conformanceTarget(h);
   },
-  capabilities: ['attachNode'],
+  capabilities: ['attachNode', 'updateBalancer'],
   memberMode: 'instance',
   nodes: INSTANCE_IDS.map(ec2Node),
   createInput: (base, nodes) => ({ ...base, ex: { instanceIds: nodes.map((n) => n.id), instancePort: 8080 } }),
@@ -96,7 +96,7 @@ describe('loadbalancer: elb (classic round trip)', () => {
   });
 
   it('declares exactly the optional methods it has', () => {
-    expectDeclaredCapabilities(h.driver, LOADBALANCER_OPTIONAL_METHODS, ['attachNode']);
+    expectDeclaredCapabilities(h.driver, LOADBALANCER_OPTIONAL_METHODS, ['attachNode', 'updateBalancer']);
   });
 
   it('lists protocols and the one algorithm it can honour', async () => {
@@ -197,6 +197,24 @@ describe('loadbalancer: elb (classic round trip)', () => {
       check.error(await expectTypedError(h.driver.destroyBalancer(id), NotFoundError));
     }
     await expectTypedError(h.driver.detachMember(requireBalancer().id, INSTANCE_IDS[2]), NotFoundError);
+  });
+
+  it('moves the listener to another port, adding the new one before removing the old; no rename', async () => {
+    const { id } = requireBalancer();
+    const before = await h.driver.getBalancer(id);
+    const sent = h.server.calls.length;
+    const updated = await h.driver.updateBalancer!(id, { port: 8443 });
+    expect(updated).toMatchObject({ id, name: before.name, port: 8443, protocol: before.protocol, algorithm: before.algorithm });
+    const calls = h.server.calls.slice(sent).filter((c) => c.action.endsWith('LoadBalancerListeners'));
+    expect(calls.map((c) => c.action)).toEqual(['CreateLoadBalancerListeners', 'DeleteLoadBalancerListeners']);
+    expect(calls[0]!.params.get('Listeners.member.1.LoadBalancerPort')).toBe('8443');
+    expect(calls[1]!.params.get('LoadBalancerPorts.member.1')).toBe(String(before.port));
+    expect((await h.driver.listMembers(id)).length).toBeGreaterThan(0);
+
+    await expectTypedError(h.driver.updateBalancer!(id, { name: `${name}-2` }), InvalidInputError, 'name');
+    await expectTypedError(h.driver.updateBalancer!(id, { algorithm: 'LEAST_CONNECTIONS' }), InvalidInputError, 'algorithm');
+    await expectTypedError(h.driver.updateBalancer!(id, { protocol: 'https' }), InvalidInputError, 'protocol');
+    await expectTypedError(h.driver.updateBalancer!(id, { port: 81 }), InvalidInputError, 'port');
   });
 
   it('destroys the balancer', async () => {

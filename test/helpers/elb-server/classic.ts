@@ -32,6 +32,23 @@ export function classicApi(region: string, opts: ElbServerOptions): ApiImpl {
     healthCheckTarget: `TCP:${lb.listeners[0]?.instancePort ?? 80}`,
   });
   const instanceIds = (p: Params) => memberStructs(p, 'Instances').map((s) => s.InstanceId ?? '');
+  const listenersOf = (p: Params): ClassicLb['listeners'] => {
+    const listeners = memberStructs(p, 'Listeners').map((l) => ({
+      protocol: (l.Protocol ?? '').toUpperCase(),
+      loadBalancerPort: l.LoadBalancerPort ?? '',
+      instanceProtocol: (l.InstanceProtocol ?? l.Protocol ?? '').toUpperCase(),
+      instancePort: l.InstancePort ?? '',
+      ...(l.SSLCertificateId ? { sslCertificateId: l.SSLCertificateId } : {}),
+    }));
+    for (const l of listeners) {
+      if (!['HTTP', 'HTTPS', 'TCP', 'SSL'].includes(l.protocol)) throw fault('ValidationError', `Invalid protocol ${l.protocol}`);
+      if (!PORT(l.loadBalancerPort) || !PORT(l.instancePort)) throw fault('ValidationError', 'Invalid port');
+      const layer7 = (x: string) => x === 'HTTP' || x === 'HTTPS';
+      if (layer7(l.protocol) !== layer7(l.instanceProtocol)) throw fault('InvalidConfigurationRequest', 'Incompatible InstanceProtocol');
+      if ((l.protocol === 'HTTPS' || l.protocol === 'SSL') && !l.sslCertificateId) throw fault('ValidationError', 'SSLCertificateId is required for HTTPS and SSL listeners');
+    }
+    return listeners;
+  };
   for (let i = 1; i <= (opts.seedBalancers ?? 0); i++) {
     const name = `seed-elb-${i}`;
     lbs.set(name, {
@@ -55,6 +72,12 @@ export function classicApi(region: string, opts: ElbServerOptions): ApiImpl {
       [/^Listeners\.member\.[1-9]\d*\.(Protocol|LoadBalancerPort|InstanceProtocol|InstancePort|SSLCertificateId)$/, 'AvailabilityZones.member.N', 'Subnets.member.N', 'SecurityGroups.member.N', 'Scheme', /^Tags\.member\.[1-9]\d*\.(Key|Value)$/],
     ),
     DeleteLoadBalancer: spec('delete-load-balancer', ['LoadBalancerName']),
+    CreateLoadBalancerListeners: spec(
+      'create-load-balancer-listeners',
+      ['LoadBalancerName', 'Listeners.member.1.Protocol', 'Listeners.member.1.LoadBalancerPort', 'Listeners.member.1.InstancePort'],
+      [/^Listeners\.member\.[1-9]\d*\.(Protocol|LoadBalancerPort|InstanceProtocol|InstancePort|SSLCertificateId)$/],
+    ),
+    DeleteLoadBalancerListeners: spec('delete-load-balancer-listeners', ['LoadBalancerName', 'LoadBalancerPorts.member.1'], ['LoadBalancerPorts.member.N']),
     RegisterInstancesWithLoadBalancer: spec('register-instances-with-load-balancer', ['LoadBalancerName', 'Instances.member.1.InstanceId'], ['Instances.member.N.InstanceId']),
     DeregisterInstancesFromLoadBalancer: spec('deregister-instances-from-load-balancer', ['LoadBalancerName', 'Instances.member.1.InstanceId'], ['Instances.member.N.InstanceId']),
     DescribeInstanceHealth: spec('describe-instance-health', ['LoadBalancerName'], ['Instances.member.N.InstanceId']),
@@ -70,20 +93,7 @@ export function classicApi(region: string, opts: ElbServerOptions): ApiImpl {
     CreateLoadBalancer(p) {
       const name = p.get('LoadBalancerName')!;
       if (!NAME.test(name)) throw fault('ValidationError', `LoadBalancerName '${name}' is not valid`);
-      const listeners = memberStructs(p, 'Listeners').map((l) => ({
-        protocol: (l.Protocol ?? '').toUpperCase(),
-        loadBalancerPort: l.LoadBalancerPort ?? '',
-        instanceProtocol: (l.InstanceProtocol ?? l.Protocol ?? '').toUpperCase(),
-        instancePort: l.InstancePort ?? '',
-        ...(l.SSLCertificateId ? { sslCertificateId: l.SSLCertificateId } : {}),
-      }));
-      for (const l of listeners) {
-        if (!['HTTP', 'HTTPS', 'TCP', 'SSL'].includes(l.protocol)) throw fault('ValidationError', `Invalid protocol ${l.protocol}`);
-        if (!PORT(l.loadBalancerPort) || !PORT(l.instancePort)) throw fault('ValidationError', 'Invalid port');
-        const layer7 = (x: string) => x === 'HTTP' || x === 'HTTPS';
-        if (layer7(l.protocol) !== layer7(l.instanceProtocol)) throw fault('InvalidConfigurationRequest', 'Incompatible InstanceProtocol');
-        if ((l.protocol === 'HTTPS' || l.protocol === 'SSL') && !l.sslCertificateId) throw fault('ValidationError', 'SSLCertificateId is required for HTTPS and SSL listeners');
-      }
+      const listeners = listenersOf(p);
       const availabilityZones = memberValues(p, 'AvailabilityZones');
       const subnets = memberValues(p, 'Subnets');
       if ((availabilityZones.length > 0) === (subnets.length > 0)) throw fault('ValidationError', 'Specify either AvailabilityZones or Subnets');
@@ -112,6 +122,21 @@ export function classicApi(region: string, opts: ElbServerOptions): ApiImpl {
     },
     DeleteLoadBalancer(p) {
       lbs.delete(p.get('LoadBalancerName')!);
+      return {};
+    },
+    CreateLoadBalancerListeners(p) {
+      const lb = find(p.get('LoadBalancerName')!);
+      for (const l of listenersOf(p)) {
+        const same = lb.listeners.find((o) => o.loadBalancerPort === l.loadBalancerPort);
+        if (same && JSON.stringify(same) !== JSON.stringify(l)) throw fault('DuplicateListener', `A listener already exists for ${lb.name} with LoadBalancerPort ${l.loadBalancerPort}, but with a different configuration`);
+        if (!same) lb.listeners.push(l);
+      }
+      return {};
+    },
+    DeleteLoadBalancerListeners(p) {
+      const lb = find(p.get('LoadBalancerName')!);
+      const ports = memberValues(p, 'LoadBalancerPorts');
+      lb.listeners = lb.listeners.filter((l) => !ports.includes(l.loadBalancerPort));
       return {};
     },
     RegisterInstancesWithLoadBalancer(p) {

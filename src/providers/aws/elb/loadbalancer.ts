@@ -13,10 +13,10 @@
  *   requests, and lets nobody choose. ROUND_ROBIN is the only value accepted; see mappers.ts for
  *   how a balancer reports what it really does.
  */
-import { InvalidInputError, NotFoundError } from '../../errors.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts';
 import type { Algorithm, CreateBalancerInput, LoadBalancer, LoadBalancerDriver, Logger, Member, Node } from '../../types.ts';
 import { PAGE_SIZE, memberParams, members, stringList, structParams, text, type ElbApi, type QueryParams } from './api.ts';
-import { toBalancer, toClassicBalancer, toInstanceHealth, toMember, type ClassicBalancer } from './mappers.ts';
+import { toBalancer, toClassicBalancer, toInstanceHealth, toMember, type ClassicBalancer, type ClassicListener } from './mappers.ts';
 
 export const DRIVER_NAME = 'elb';
 export const API_VERSION = '2012-06-01';
@@ -101,6 +101,38 @@ export function elbLoadBalancerDriver(api: ElbApi, options: ElbOptions = {}, log
       });
     },
 
+    // why: a classic ELB cannot be renamed and balances one way only; its port and protocol are those
+    // of its first listener, which is replaced: the new one is added before the old one goes when
+    // the port changes, so the balancer keeps listening
+    async updateBalancer(id, patch) {
+      const b = await describe(id);
+      if (patch.name !== undefined && patch.name !== b.name) throw invalid('a classic load balancer cannot be renamed', 'name');
+      if (patch.algorithm !== undefined) checkAlgorithm(patch.algorithm);
+      const protocol = patch.protocol === undefined ? undefined : checkProtocol(patch.protocol);
+      if (patch.port !== undefined) checkListenerPort(patch.port);
+      const old = b.listeners[0];
+      if (!old) throw new ConflictError(`load balancer ${id} has no listener to change`, { provider: DRIVER_NAME });
+      const next: ClassicListener = { ...old, port: patch.port ?? old.port, protocol: protocol ?? old.protocol };
+      if (next.port === old.port && next.protocol === old.protocol) return toBalancer(b);
+      const secure = next.protocol === 'https' || next.protocol === 'ssl';
+      if (secure && !old.sslCertificateId) throw invalid(`a ${next.protocol} listener needs a server certificate; change it in AWS`, 'protocol');
+      if (!secure) next.sslCertificateId = null;
+      // why: HTTP front ends need HTTP back ends and TCP ones TCP; the instance port stays
+      if (INSTANCE_PROTOCOL[next.protocol] !== INSTANCE_PROTOCOL[old.protocol]) next.instanceProtocol = (INSTANCE_PROTOCOL[next.protocol] ?? 'HTTP').toLowerCase();
+      // https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_CreateLoadBalancerListeners.html
+      // https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_DeleteLoadBalancerListeners.html
+      const remove = () => api.call('DeleteLoadBalancerListeners', { LoadBalancerName: id, ...memberParams('LoadBalancerPorts', [String(old.port)]) }, { idempotent: true });
+      const add = () => api.call('CreateLoadBalancerListeners', listenerParams(id, next), { idempotent: true });
+      if (next.port !== old.port) {
+        await add();
+        await remove();
+      } else {
+        await remove();
+        await add();
+      }
+      return toBalancer(await describe(id));
+    },
+
     async destroyBalancer(id) {
       // why: DeleteLoadBalancer succeeds for names that do not exist; the contract wants NotFoundError
       await describe(id);
@@ -164,21 +196,12 @@ interface CreatePlan {
 
 function planCreate(input: CreateBalancerInput, options: ElbOptions): CreatePlan {
   // why: the algorithm is checked first, so an unsupported one is reported whatever else is wrong
-  if (!ALGORITHMS.includes(input.algorithm)) {
-    throw invalid(
-      `algorithm ${JSON.stringify(input.algorithm)} is not supported: classic ELB routes TCP/SSL round robin and HTTP/HTTPS by least outstanding requests, ` +
-        `and neither can be changed (supported: ${ALGORITHMS.join(', ')}; the alb driver also offers LEAST_CONNECTIONS and RANDOM)`,
-      'algorithm',
-    );
-  }
+  checkAlgorithm(input.algorithm);
   if (typeof input.name !== 'string' || !NAME.test(input.name)) {
     throw invalid('name must be 1 to 32 letters, digits or hyphens, and must not begin or end with a hyphen', 'name');
   }
-  const protocol = typeof input.protocol === 'string' ? input.protocol.toLowerCase() : '';
-  if (!PROTOCOLS.includes(protocol)) throw invalid(`protocol must be one of ${PROTOCOLS.join(', ')}`, 'protocol');
-  if (!Number.isInteger(input.port) || !(LISTENER_PORTS.has(input.port) || (input.port >= 1024 && input.port <= 65535))) {
-    throw invalid('port must be 25, 80, 443, 465, 587 or 1024 to 65535 (the ports a classic load balancer listens on)', 'port');
-  }
+  const protocol = checkProtocol(input.protocol);
+  checkListenerPort(input.port);
   if (!Array.isArray(input.members)) throw invalid('members must be a list', 'members');
   if (input.members.length > 0) {
     throw invalid(
@@ -232,22 +255,44 @@ function planCreate(input: CreateBalancerInput, options: ElbOptions): CreatePlan
     sslCertificateId: secure ? (certificate as string) : null,
   };
   const params: QueryParams = {
-    LoadBalancerName: input.name,
-    ...structParams('Listeners', [
-      {
-        Protocol: protocol.toUpperCase(),
-        LoadBalancerPort: input.port,
-        InstanceProtocol: instanceProtocol.toUpperCase(),
-        InstancePort: instancePort,
-        SSLCertificateId: listener.sslCertificateId ?? undefined,
-      },
-    ]),
+    ...listenerParams(input.name, listener),
     ...memberParams('AvailabilityZones', zones),
     ...memberParams('Subnets', subnets),
     ...memberParams('SecurityGroups', subnets.length > 0 ? securityGroups : []),
   };
   if (scheme !== undefined) params.Scheme = scheme;
   return { params, listener, zones, subnets, securityGroups: subnets.length > 0 ? securityGroups : [], instanceIds };
+}
+
+function checkAlgorithm(algorithm: Algorithm): void {
+  if (!ALGORITHMS.includes(algorithm)) {
+    throw invalid(
+      `algorithm ${JSON.stringify(algorithm)} is not supported: classic ELB routes TCP/SSL round robin and HTTP/HTTPS by least outstanding requests, ` +
+        `and neither can be changed (supported: ${ALGORITHMS.join(', ')}; the alb driver also offers LEAST_CONNECTIONS and RANDOM)`,
+      'algorithm',
+    );
+  }
+}
+
+function checkProtocol(value: unknown): string {
+  const protocol = typeof value === 'string' ? value.toLowerCase() : '';
+  if (!PROTOCOLS.includes(protocol)) throw invalid(`protocol must be one of ${PROTOCOLS.join(', ')}`, 'protocol');
+  return protocol;
+}
+
+function checkListenerPort(port: number): void {
+  if (!Number.isInteger(port) || !(LISTENER_PORTS.has(port) || (port >= 1024 && port <= 65535))) {
+    throw invalid('port must be 25, 80, 443, 465, 587 or 1024 to 65535 (the ports a classic load balancer listens on)', 'port');
+  }
+}
+
+function listenerParams(name: string, l: ClassicListener): QueryParams {
+  return {
+    LoadBalancerName: name,
+    ...structParams('Listeners', [
+      { Protocol: l.protocol.toUpperCase(), LoadBalancerPort: l.port, InstanceProtocol: l.instanceProtocol.toUpperCase(), InstancePort: l.instancePort, SSLCertificateId: l.sslCertificateId ?? undefined },
+    ]),
+  };
 }
 
 function instanceParams(name: string, instanceIds: readonly string[]): QueryParams {
