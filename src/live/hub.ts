@@ -22,6 +22,7 @@ interface Subscriber {
   accounts: string[];
   ids: Set<string> | null;
   states: Set<string> | null;
+  match: ((event: LiveEvent) => boolean) | null;
   pollerKeys: string[];
   /** removes the abort listener */
   detach: () => void;
@@ -91,6 +92,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     for (const sub of channel.subscribers) {
       if (sub.ids && !sub.ids.has(event.id)) continue;
       if (sub.states && !matchesState(sub.states, event)) continue;
+      if (sub.match && !sub.match(event)) continue;
       sub.queue.push(event);
     }
   }
@@ -187,6 +189,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         accounts,
         ids: filter.ids?.length ? new Set(filter.ids) : null,
         states: filter.states?.length ? new Set(filter.states) : null,
+        match: filter.match ?? null,
         pollerKeys: [],
         detach: () => {},
         queue: createSubscriptionQueue({

@@ -120,6 +120,8 @@ export interface LiveFilter {
    * `running` also sees a node leave it (running -> stopping) and a running node's DELETED.
    */
   states?: string[] | undefined;
+  /** a further test of each event (for example, the node's tags), after ids and states */
+  match?: ((event: LiveEvent) => boolean) | undefined;
 }
 
 /** An event stream; `return()` or the abort signal unsubscribes. */

@@ -18,6 +18,7 @@ import { LoadBalancer } from './load-balancer.ts';
 import { Member, toMember } from './member.ts';
 import { Node } from './node.ts';
 import { DateTimeScalar } from './scalars.ts';
+import { matchesTags, TagFilter } from './tag.ts';
 
 builder.subscriptionType({ description: 'Live changes, detected by shared pollers or made through this API.' });
 
@@ -60,20 +61,33 @@ function nativeIds(ids: readonly (string | number)[] | null | undefined, type: R
   return { ids: decoded.map((d) => d.parts[0] ?? ''), accounts: decoded.map((d) => d.account) };
 }
 
-function subscribe(ctx: Context, kind: LiveKind, accountsArg: readonly (string | number)[] | null | undefined, ids: ReturnType<typeof nativeIds>, states?: string[]) {
+function subscribe(
+  ctx: Context,
+  kind: LiveKind,
+  accountsArg: readonly (string | number)[] | null | undefined,
+  ids: ReturnType<typeof nativeIds>,
+  states?: string[],
+  match?: (event: LiveEvent) => boolean,
+) {
   const named = accountsArg?.map(String) ?? (ids.accounts.length ? ids.accounts : null);
   const accounts = selectAccounts(ctx, named, kind === 'node' ? 'COMPUTE' : 'LOADBALANCER').map((a) => a.config.id);
   // why: over graphql-ws, identical subscriptions share one execution per event (src/live/shared-results.ts)
-  return liveSource(ctx, ctx.services.live.subscribe({ kind, accounts, ids: ids.ids, states }));
+  return liveSource(ctx, ctx.services.live.subscribe({ kind, accounts, ids: ids.ids, states, match }));
 }
 
 builder.subscriptionFields((t) => ({
   nodeChanged: t.field({
     type: NodeEvent,
-    description: 'Node changes on the given accounts (all compute accounts when omitted), optionally only these nodes or states (a state matches the new or the previous one).',
-    args: { accounts: t.arg.idList(), ids: t.arg.idList(), states: t.arg({ type: [NodeStateEnum] }) },
-    subscribe: (_root, args, ctx) =>
-      subscribe(ctx, 'node', args.accounts, nativeIds(args.ids, 'Node'), args.states ?? undefined) as AsyncIterable<LiveEvent<NodeModel>>,
+    description:
+      'Node changes on the given accounts (all compute accounts when omitted), optionally only these nodes, states (a state matches the new or the previous one) ' +
+      'or tags (matched on the node as the event carries it; for DELETED, as last seen).',
+    args: { accounts: t.arg.idList(), ids: t.arg.idList(), states: t.arg({ type: [NodeStateEnum] }), tags: t.arg({ type: [TagFilter] }) },
+    subscribe: (_root, args, ctx) => {
+      const tags = args.tags?.length ? args.tags : null;
+      // why: events from a replica on an older version may carry a node without tags
+      const match = tags ? (e: LiveEvent) => matchesTags((e.item as Partial<NodeModel>).tags ?? {}, tags) : undefined;
+      return subscribe(ctx, 'node', args.accounts, nativeIds(args.ids, 'Node'), args.states ?? undefined, match) as AsyncIterable<LiveEvent<NodeModel>>;
+    },
     resolve: (event) => event,
   }),
   loadBalancerChanged: t.field({

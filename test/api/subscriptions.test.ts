@@ -27,11 +27,20 @@ async function refs() {
   return { size: r.data!.sizes[0]!.nativeId, image: r.data!.images.edges[0]!.node.nativeId };
 }
 
+/** resolves once the server holds `n` live subscriptions */
+async function subscribed(n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (t.app.services.live.stats().subscribers < n) {
+    if (Date.now() > deadline) throw new Error(`only ${t.app.services.live.stats().subscribers} of ${n} subscriptions after 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('api: subscriptions', () => {
   it('delivers a mutation at once and the poller-detected transition after it, over graphql-ws', async () => {
     const client = wsClient(t.url);
     const sub = collect<NodeEventData>(client, 'subscription { nodeChanged(accounts: ["live"]) { kind source previousState state node { id name size { name } } } }');
-    await new Promise((r) => setTimeout(r, 300));
+    await subscribed(1);
     const { size, image } = await refs();
     const created = await t.gql<{ createNode: { id: string } }>(CREATE.replace('"small"', `"${size}"`).replace('"ubuntu-24.04"', `"${image}"`), { name: 'watched' });
     expect(created.errors).toBeUndefined();
@@ -40,6 +49,27 @@ describe('api: subscriptions', () => {
     expect(first!.nodeChanged.node.size?.name).toBeTruthy();
     const events = await sub.waitFor(2);
     expect(events[1]!.nodeChanged).toMatchObject({ kind: 'UPDATED', source: 'POLL', previousState: 'PENDING', state: 'RUNNING', node: { id: created.data!.createNode.id } });
+    sub.stop();
+    await client.dispose();
+  });
+
+  it('filters node events by tags, on the node as the event carries it', async () => {
+    const client = wsClient(t.url);
+    const sub = collect<{ nodeChanged: { kind: string; node: { name: string; tags: { key: string; value: string }[] } } }>(
+      client,
+      'subscription { nodeChanged(accounts: ["live"], tags: [{ key: "env", value: "prod" }]) { kind node { name tags { key value } } } }',
+    );
+    await subscribed(1);
+    const { size, image } = await refs();
+    const create = (name: string, env: string) =>
+      t.gql('mutation($i: CreateNodeInput!) { createNode(input: $i) { id } }', { i: { account: 'live', name, size, image, tags: [{ key: 'env', value: env }] } });
+    await create('tagged-dev', 'dev');
+    await create('tagged-prod', 'prod');
+    const [first] = await sub.waitFor(1);
+    expect(first!.nodeChanged).toMatchObject({ kind: 'CREATED', node: { name: 'tagged-prod', tags: [{ key: 'env', value: 'prod' }] } });
+    // the dev node's transition to running comes and goes without reaching this subscriber
+    const events = await sub.waitFor(2);
+    expect(events.map((e) => e.nodeChanged.node.name)).toEqual(['tagged-prod', 'tagged-prod']);
     sub.stop();
     await client.dispose();
   });
@@ -103,7 +133,7 @@ describe('api: subscriptions', () => {
       'subscription($ids: [ID!]) { loadBalancerChanged(ids: $ids) { kind members { ip port } } }',
       { ids: [lb.id] },
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await subscribed(1);
     const attached = await t.gql<{ attachMember: { id: string } }>('mutation($b: ID!) { attachMember(balancer: $b, ip: "10.9.9.9", port: 8080) { id } }', { b: lb.id });
     expect(attached.errors).toBeUndefined();
     const [e1] = await sub.waitFor(1);
