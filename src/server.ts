@@ -223,7 +223,7 @@ export const GRAPHIQL_QUERY = `# skygraph: one GraphQL API over every configured
   accounts { id driver services regions capabilities health { ok } }
   nodes(first: 20) {
     totalCount
-    edges { node { id name state region publicIps size { name price } image { name } location { name country } } }
+    edges { node { id name state region publicIps tags { key value } size { name price } image { name } location { name country } } }
     failures { account code message retryable }
   }
 }
