@@ -1,6 +1,6 @@
 /** Key pairs, volumes, volume snapshots and node images through the API, on the sandbox; and what a driver lacks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTestConfig, startTestApp, type TestApp } from '../helpers/app.ts';
+import { defaultTestConfig, startTestApp, until, type TestApp } from '../helpers/app.ts';
 import { OCTAVIA_SUBNET_ID, OPENSTACK_TEST_TOKEN, startNovaServer, startOctaviaServer, type NovaTestServer, type OctaviaTestServer } from '../helpers/openstack-server.ts';
 
 let t: TestApp;
@@ -10,15 +10,6 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb0X6yLZ3ahh8ZyRk5VwqYy0yB3qz6h2f7G1sQq1m9K test@skygraph';
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function firstNode(): Promise<{ id: string; nativeId: string; location: { nativeId: string } }> {
   const r = await t.gql<{ nodes: { edges: { node: { id: string; nativeId: string; state: string; location: { nativeId: string } } }[] } }>(

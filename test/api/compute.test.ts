@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultTestConfig, startTestApp, type TestApp } from '../helpers/app.ts';
+import { defaultTestConfig, startTestApp, until, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -8,15 +8,6 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const NODE_FIELDS = 'id nativeId name state publicIps privateIps createdAt region extra size { id name ram price } image { id name } location { id name country }';
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('api: compute on the sandbox', () => {
   it('lists accounts with services, regions and capabilities', async () => {

@@ -71,3 +71,13 @@ export function defaultTestConfig(extra: Record<string, unknown>[] = []): Record
     ],
   };
 }
+
+/** Calls `fn` every 25 ms until `ok` holds or `ms` pass; answers the last value either way (the test asserts on it). */
+export async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
