@@ -145,9 +145,10 @@ async function balancerFor(ctx: Context, id: string, argument: string) {
   return { d, account, driver: account.loadBalancer(d.region), balancerId: d.parts[0] ?? '' };
 }
 
-async function announce(ctx: Context, d: DecodedId, kind: 'CREATED' | 'UPDATED' | 'DELETED', before?: BalancerModel) {
+/** Publishes the live event of a balancer mutation; `now` is the balancer as the driver answered, when it did. */
+async function announce(ctx: Context, d: DecodedId, kind: 'CREATED' | 'UPDATED' | 'DELETED', before?: BalancerModel, now?: BalancerModel) {
   const driver = ctx.runtime.account(d.account).loadBalancer(d.region);
-  const b = kind === 'DELETED' ? before : await driver.getBalancer(d.parts[0] ?? '').catch(() => before);
+  const b = kind === 'DELETED' ? before : (now ?? (await driver.getBalancer(d.parts[0] ?? '').catch(() => before)));
   if (!b) return;
   const members = kind === 'DELETED' ? [] : await driver.listMembers(b.id).catch(() => []);
   ctx.services.mutated({
@@ -197,7 +198,7 @@ builder.mutationFields((t) => ({
       if (Object.keys(patch).length === 0) throw new InvalidInputError('argument "input" names nothing to change', { field: 'input' });
       const before = await withDeadline(account, 'loadBalancer', () => driver.getBalancer(balancerId));
       const b = await withDeadline(account, 'updateLoadBalancer', () => driver.updateBalancer!(balancerId, patch));
-      await announce(ctx, d, 'UPDATED', before);
+      await announce(ctx, d, 'UPDATED', before, b);
       return scope(b, d.account, d.region);
     },
   }),
