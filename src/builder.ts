@@ -16,3 +16,6 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({ description: 'Read the inventory of every configured cloud account.' });
 builder.mutationType({ description: 'Change cloud resources: nodes, containers, objects, load balancers.' });
+
+/** The builder's schema types, for helpers that take Pothos field builders. */
+export type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

@@ -13,8 +13,8 @@ export interface ProviderFailure {
   code: string;
   message: string;
   retryable: boolean;
-  /** the GraphQL field that saw it, for the top-level error's path */
-  operation: string;
+  /** the response path of the field that saw it (aliases and list indexes included) */
+  path: readonly (string | number)[];
   error?: SkygraphError;
 }
 
@@ -30,4 +30,15 @@ export interface Context {
 
 export function createContext(runtime: Runtime, services: Services, transfers: Transfers, origin: string): Context {
   return { runtime, services, loaders: createLoaders(runtime), failures: [], transfers, origin };
+}
+
+/**
+ * Starts a fresh unit of work on a long-lived context: each live event of a subscription is
+ * resolved with new loaders (reading the shared result cache, which polls keep fresh) and no
+ * failures left over from the previous event.
+ */
+export function freshContext(ctx: Context): Context {
+  ctx.loaders = createLoaders(ctx.runtime);
+  ctx.failures = [];
+  return ctx;
 }

@@ -8,7 +8,6 @@ import type {
   LoadBalancerDriver,
   ProviderDefinition,
   ProviderInstance,
-  Service,
   StorageDriver,
   Logger,
 } from './providers/types.ts';
@@ -16,6 +15,7 @@ import { loadProvider } from './providers/registry.ts';
 import { NotFoundError, UnsupportedError } from './providers/errors.ts';
 import { createMetrics, type Counter, type Histogram, type Metrics } from './metrics.ts';
 import { createLogger } from './logger.ts';
+import { createResultCache, type ResultCache } from './loaders/result-cache.ts';
 import type { SkygraphConfig } from './config/index.ts';
 
 export interface AccountRuntime {
@@ -27,14 +27,14 @@ export interface AccountRuntime {
   compute(region: string | null): ComputeDriver;
   storage(region: string | null): StorageDriver;
   loadBalancer(region: string | null): LoadBalancerDriver;
-  /** optional methods the drivers of this account have (rebootNode, getDownloadUrl, ...) */
-  capabilities(): string[];
 }
 
 export interface Runtime {
   config: SkygraphConfig;
   accounts: Map<string, AccountRuntime>;
   account(id: string, argument?: string): AccountRuntime;
+  /** provider listings shared by requests for each account's cacheTtlMs */
+  cache: ResultCache;
   metrics: Metrics;
   upstreamCalls: Counter;
   requestDuration: Histogram;
@@ -47,23 +47,17 @@ export interface RuntimeOptions {
   now?: () => Date;
 }
 
-const OPTIONAL_METHODS: Record<Service, string[]> = {
-  COMPUTE: [
-    'getNodes', 'getImages', 'rebootNode', 'startNode', 'stopNode', 'createImage', 'deleteImage', 'copyImage',
-    'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume', 'listVolumeSnapshots',
-    'createVolumeSnapshot', 'destroyVolumeSnapshot', 'listKeyPairs', 'getKeyPair', 'createKeyPair',
-    'importKeyPair', 'deleteKeyPair',
-  ],
-  STORAGE: ['getDownloadUrl', 'createUploadUrl', 'getContainerCdnUrl', 'enableContainerCdn'],
-  LOADBALANCER: ['updateBalancer', 'attachNode'],
-};
-
 export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions = {}): Promise<Runtime> {
   const metrics = createMetrics();
   const upstreamCalls = metrics.counter('skygraph_upstream_calls_total', 'Calls made to provider APIs, by account and operation');
   const requestDuration = metrics.histogram('skygraph_request_duration_seconds', 'Duration of HTTP requests served, by route');
   const logger = opts.logger ?? createLogger();
   const accounts = new Map<string, AccountRuntime>();
+  const cache = createResultCache((id) => {
+    const account = accounts.get(id);
+    return account ? { ttlMs: account.config.cacheTtlMs ?? 0 } : undefined;
+  });
+  metrics.gauge('skygraph_result_cache_entries', 'Provider listings held in the result cache shared by requests', () => cache.size());
   const instances: ProviderInstance[] = [];
 
   for (const config_ of config.accounts) {
@@ -97,21 +91,6 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
       compute: (region) => instance(region).compute ?? throwIt(unsupported('compute')),
       storage: (region) => instance(region).storage ?? throwIt(unsupported('storage')),
       loadBalancer: (region) => instance(region).loadBalancer ?? throwIt(unsupported('load balancer')),
-      capabilities() {
-        const first = instance(regions[0] ?? null);
-        const found: string[] = [];
-        const drivers: [Service, object | undefined][] = [
-          ['COMPUTE', first.compute],
-          ['STORAGE', first.storage],
-          ['LOADBALANCER', first.loadBalancer],
-        ];
-        for (const [service, driver] of drivers) {
-          if (!driver) continue;
-          const record = driver as Record<string, unknown>;
-          for (const m of OPTIONAL_METHODS[service]) if (typeof record[m] === 'function') found.push(m);
-        }
-        return found;
-      },
     });
   }
 
@@ -123,6 +102,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
       if (!found) throw new NotFoundError(`argument "${argument}": no account "${id}" is configured`);
       return found;
     },
+    cache,
     metrics,
     upstreamCalls,
     requestDuration,

@@ -13,6 +13,7 @@ import { redisPubSub } from './live/pubsub-redis.ts';
 import { redisLeases } from './live/leases-redis.ts';
 import { balancerResource, nodeResource } from './live/resources.ts';
 import type { LiveHub, LiveKind } from './live/types.ts';
+import { createHealthBook, type HealthBook } from './live/health.ts';
 import type { Service } from './providers/types.ts';
 import { createDeploymentManager } from './deploy/manager.ts';
 import type { DeploymentManager } from './deploy/types.ts';
@@ -30,6 +31,8 @@ export interface MutationEvent {
 
 export interface Services {
   live: LiveHub;
+  /** every account's health, from request calls and live polls alike */
+  health: HealthBook;
   deployments: DeploymentManager;
   /** region of each deployment's node, for Deployment.node */
   deploymentRegions: Map<string, string | null>;
@@ -51,7 +54,12 @@ const SERVICE_OF: Record<LiveKind, Service> = { node: 'COMPUTE', loadBalancer: '
 
 export function createServices(runtime: Runtime, opts: ServicesOptions = {}): Services {
   const url = opts.pubsub;
+  const health = createHealthBook(() => new Date(), (accountId, h) => {
+    if (!h.ok) runtime.logger.warn('account failing', { account: accountId, failures: h.consecutiveFailures, code: h.lastError?.code });
+    else runtime.logger.info('account recovered', { account: accountId });
+  });
   const live = createLiveHub({
+    healthBook: health,
     pubsub: url ? redisPubSub(url, { logger: runtime.logger }) : inProcessPubSub(),
     leases: url ? redisLeases(url, { logger: runtime.logger }) : localLeases(),
     replicaId: opts.replicaId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -63,16 +71,26 @@ export function createServices(runtime: Runtime, opts: ServicesOptions = {}): Se
       if (!account?.definition.services.includes(SERVICE_OF[kind])) return [];
       return account.regions.map((region) => ({ region }));
     },
+    // why: what a poll lists is the freshest there is; requests read it from the result cache
     list: async (accountId, region, kind) => {
       const account = runtime.account(accountId);
-      if (kind === 'node') return (await account.compute(region).listNodes()).map(nodeResource);
+      const { cache } = runtime;
+      const since = cache.generation(accountId);
+      if (kind === 'node') {
+        const nodes = await account.compute(region).listNodes();
+        cache.put(accountId, region, 'listNodes', null, nodes, since);
+        return nodes.map(nodeResource);
+      }
       const driver = account.loadBalancer(region);
       const balancers = await driver.listBalancers();
-      return Promise.all(balancers.map(async (b) => balancerResource(b, await driver.listMembers(b.id))));
-    },
-    onHealth: (accountId, health) => {
-      if (!health.ok) runtime.logger.warn('polling failed', { account: accountId, failures: health.consecutiveFailures, code: health.lastError?.code });
-      else runtime.logger.info('polling recovered', { account: accountId });
+      cache.put(accountId, region, 'listBalancers', null, balancers, since);
+      return Promise.all(
+        balancers.map(async (b) => {
+          const members = await driver.listMembers(b.id);
+          cache.put(accountId, region, 'listMembers', b.id, members, since);
+          return balancerResource(b, members);
+        }),
+      );
     },
   });
   const gauges = [
@@ -85,6 +103,7 @@ export function createServices(runtime: Runtime, opts: ServicesOptions = {}): Se
   const deployments = createDeploymentManager({ logger: runtime.logger, pollMs: opts.deployPollMs });
   return {
     live,
+    health,
     deployments,
     deploymentRegions: new Map(),
     mutated(event) {

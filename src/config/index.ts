@@ -48,6 +48,7 @@ export const DEFAULT_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_POLL_INTERVAL_MS = 5000;
 export const MIN_POLL_INTERVAL_MS = 250;
 export const DEFAULT_ACCOUNT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CACHE_TTL_MS = 5000;
 
 /** The accounts used when no config file exists: an in-memory cloud and a folder of buckets. */
 export function embeddedDefault(): Record<string, unknown> {
@@ -140,7 +141,7 @@ export async function validateConfig(
 }
 
 const ACCOUNT_FIELDS = new Set([
-  'id', 'driver', 'region', 'regions', 'credentials', 'endpoint', 'options', 'pollIntervalMs', 'timeoutMs', 'profile', 'cloud',
+  'id', 'driver', 'region', 'regions', 'credentials', 'endpoint', 'options', 'pollIntervalMs', 'timeoutMs', 'cacheTtlMs', 'profile', 'cloud',
 ]);
 
 async function validateAccount(entry: unknown, i: number, problems: string[]): Promise<AccountConfig | undefined> {
@@ -216,6 +217,8 @@ async function validateAccount(entry: unknown, i: number, problems: string[]): P
   }
   const timeoutMs = intField(entry.timeoutMs, DEFAULT_ACCOUNT_TIMEOUT_MS);
   if (timeoutMs === undefined || timeoutMs < 1) bad('timeoutMs', 'must be a positive integer (milliseconds)');
+  const cacheTtlMs = intField(entry.cacheTtlMs, DEFAULT_CACHE_TTL_MS);
+  if (cacheTtlMs === undefined || cacheTtlMs < 0) bad('cacheTtlMs', 'must be an integer of at least 0 (milliseconds; 0 turns the cache off)');
 
   if (problems.length > before || !definition) return undefined;
   const account: AccountConfig = {
@@ -227,6 +230,7 @@ async function validateAccount(entry: unknown, i: number, problems: string[]): P
     options,
     pollIntervalMs: pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     timeoutMs: timeoutMs ?? DEFAULT_ACCOUNT_TIMEOUT_MS,
+    cacheTtlMs: cacheTtlMs ?? DEFAULT_CACHE_TTL_MS,
   };
   for (const p of definition.validate?.(account) ?? []) problems.push(`${label}: ${p}`);
   return account;

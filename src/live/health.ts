@@ -1,57 +1,64 @@
 /**
- * Per-account polling health on this replica, aggregated over the account's pollers: the account
- * is ok when none of them is failing.
+ * Per-account health on this replica, from every call skygraph makes to the account: request
+ * fan-outs, lookups, mutations and live polls. Each source (region and operation, or poller) keeps
+ * its count of consecutive failures; the account is failing while any source is.
  */
 import type { SkygraphError } from '../providers/errors.ts';
 import type { AccountHealth } from './types.ts';
 
-interface PollerHealth {
+interface SourceHealth {
   failures: number;
   lastError: { code: string; message: string } | null;
   lastErrorAt: number;
 }
 
+/** `onHealth` hears every failure, and each recovery of a source that was failing. */
 export interface HealthBook {
-  record(accountId: string, pollerKey: string, err: SkygraphError | null, ok: boolean): void;
+  /** one outcome of `source` (e.g. `eu-west-1:nodes`, `poll:...`): null for success */
+  record(accountId: string, source: string, err: SkygraphError | null): void;
   get(accountId: string): AccountHealth;
 }
 
 export function createHealthBook(now: () => Date, onHealth?: (accountId: string, health: AccountHealth) => void): HealthBook {
-  const accounts = new Map<string, { pollers: Map<string, PollerHealth>; lastSuccessAt: string | null }>();
+  const accounts = new Map<string, { sources: Map<string, SourceHealth>; lastSuccessAt: string | null; lastFailureAt: string | null }>();
   let sequence = 0;
 
   function get(accountId: string): AccountHealth {
     const account = accounts.get(accountId);
     let worst = 0;
-    let latest: PollerHealth | null = null;
-    for (const p of account?.pollers.values() ?? []) {
+    let latest: SourceHealth | null = null;
+    for (const p of account?.sources.values() ?? []) {
       worst = Math.max(worst, p.failures);
       if (p.failures > 0 && (latest === null || p.lastErrorAt > latest.lastErrorAt)) latest = p;
     }
     return {
+      status: !account ? 'UNKNOWN' : worst > 0 ? 'FAILING' : 'OK',
       ok: worst === 0,
       consecutiveFailures: worst,
       lastError: latest?.lastError ?? null,
       lastSuccessAt: account?.lastSuccessAt ?? null,
+      lastFailureAt: account?.lastFailureAt ?? null,
     };
   }
 
   return {
-    record(accountId, pollerKey, err, ok) {
+    record(accountId, key, err) {
       let account = accounts.get(accountId);
-      if (!account) accounts.set(accountId, (account = { pollers: new Map(), lastSuccessAt: null }));
-      let poller = account.pollers.get(pollerKey);
-      if (!poller) account.pollers.set(pollerKey, (poller = { failures: 0, lastError: null, lastErrorAt: 0 }));
-      if (ok) {
-        account.lastSuccessAt = now().toISOString();
-        if (poller.failures === 0) return;
-        poller.failures = 0;
-        poller.lastError = null;
+      if (!account) accounts.set(accountId, (account = { sources: new Map(), lastSuccessAt: null, lastFailureAt: null }));
+      let source = account.sources.get(key);
+      if (!source) account.sources.set(key, (source = { failures: 0, lastError: null, lastErrorAt: 0 }));
+      const at = now().toISOString();
+      if (!err) {
+        account.lastSuccessAt = at;
+        if (source.failures === 0) return;
+        source.failures = 0;
+        source.lastError = null;
       } else {
-        poller.failures++;
+        source.failures++;
+        account.lastFailureAt = at;
         // why: messages come from typed errors, which never carry credentials
-        poller.lastError = { code: err?.code ?? 'PROVIDER_ERROR', message: err?.message ?? 'poll failed' };
-        poller.lastErrorAt = ++sequence;
+        source.lastError = { code: err.code, message: err.message };
+        source.lastErrorAt = ++sequence;
       }
       onHealth?.(accountId, get(accountId));
     },

@@ -2,7 +2,7 @@
  * The live hub: subscribers in, shared pollers out. Channels are per (account, kind); pollers
  * per (account, region, kind), reference-counted by subscribers on this replica.
  */
-import { InvalidInputError, SkygraphError } from '../providers/errors.ts';
+import { InvalidInputError, ProviderError, SkygraphError } from '../providers/errors.ts';
 import { createHealthBook } from './health.ts';
 import { createPoller, type Poller } from './poller.ts';
 import { createSubscriptionQueue, type SubscriptionQueue } from './subscription.ts';
@@ -68,7 +68,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const pollers = new Map<string, PollerEntry>();
   const subscribers = new Set<Subscriber>();
   const boostedUntil = new Map<string, number>();
-  const healthBook = createHealthBook(now, opts.onHealth);
+  const healthBook = opts.healthBook ?? createHealthBook(now, opts.onHealth);
   let closed = false;
 
   const intervalOf = (accountId: string) => clampInterval(opts.intervalMs(accountId));
@@ -154,7 +154,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       tickMs: () => tickMs(accountId),
       graceMs: Math.max(boostForMs, 4 * intervalOf(accountId)),
       timestamp: () => now().toISOString(),
-      onPoll: (ok: boolean, err?: SkygraphError) => healthBook.record(accountId, key, err ?? null, ok),
+      onPoll: (ok: boolean, err?: SkygraphError) => healthBook.record(accountId, `poll:${key}`, ok ? null : (err ?? new ProviderError('poll failed'))),
       logger: opts.logger,
     });
     pollers.set(key, { poller, refs: 1, accountId, region, kind });

@@ -2,6 +2,7 @@
  * The live-state engine's contract: events, the pubsub and lease stores it runs on, and the hub
  * the GraphQL subscription fields call. No GraphQL here.
  */
+import type { HealthBook } from './health.ts';
 import type { Logger } from '../providers/types.ts';
 
 /** Resource kinds the engine polls. */
@@ -74,15 +75,20 @@ export interface ListedResource {
 /** The engine's only upstream input: one full listing of one (account, region, kind). */
 export type Lister = (accountId: string, region: string | null, kind: LiveKind) => Promise<ListedResource[]>;
 
-/** What this replica knows about an account's polling. */
+/** What this replica knows about an account from the calls it made to it. */
 export interface AccountHealth {
+  /** UNKNOWN until the first call; FAILING while any source's latest call failed */
+  status: 'UNKNOWN' | 'OK' | 'FAILING';
+  /** not FAILING */
   ok: boolean;
-  /** the largest count of consecutive failed polls over the account's pollers on this replica */
+  /** the largest count of consecutive failed calls over the account's sources on this replica */
   consecutiveFailures: number;
   /** the latest error while failing; null once healthy again */
   lastError: { code: string; message: string } | null;
   /** ISO 8601 */
   lastSuccessAt: string | null;
+  /** ISO 8601 */
+  lastFailureAt: string | null;
 }
 
 export interface LiveHubOptions {
@@ -103,6 +109,8 @@ export interface LiveHubOptions {
   now?: () => Date;
   /** called when an account's health changes: on every failed poll and the first success after */
   onHealth?: (accountId: string, health: AccountHealth) => void;
+  /** where poll outcomes are recorded; shared with request calls when given (src/services.ts) */
+  healthBook?: HealthBook;
   /** events a slow subscriber may have queued before it is ended with an error; default 10000 */
   maxQueuedEvents?: number;
   logger?: Logger;

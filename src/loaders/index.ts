@@ -1,36 +1,47 @@
 /**
  * Per-request loaders, partitioned by (account, region). Every list is fetched at most once per
- * request, and every by-id lookup is batched and de-duplicated through a DataLoader, so a query
- * over N nodes makes one upstream call per (account, region, operation), never N.
+ * request and read through the shared result cache (src/loaders/result-cache.ts), and every by-id
+ * lookup is batched and de-duplicated through a DataLoader, so a query over N nodes makes one
+ * upstream call per (account, region, operation), never N, and repeated queries within the
+ * account's cacheTtlMs make none.
  */
 import type { Runtime } from '../runtime.ts';
 import { createComputeLoaders, type ComputeLoaders } from './compute.ts';
 import { createStorageLoaders, type StorageLoaders } from './storage.ts';
 import { createLoadBalancerLoaders, type LoadBalancerLoaders } from './loadbalancer.ts';
+import type { Cached } from './util.ts';
 
 export interface Loaders {
   compute(account: string, region: string | null): ComputeLoaders;
   storage(account: string, region: string | null): StorageLoaders;
   loadBalancer(account: string, region: string | null): LoadBalancerLoaders;
+  /** drops this request's loaders of an account (after a mutation changed it) */
+  forget(account: string): void;
 }
 
 export function createLoaders(runtime: Runtime): Loaders {
   const cache = new Map<string, unknown>();
-  const memo = <T>(kind: string, account: string, region: string | null, make: () => T): T => {
-    const k = JSON.stringify([kind, account, region]);
+  const memo = <T>(kind: string, account: string, region: string | null, make: (cached: Cached) => T): T => {
+    const k = JSON.stringify([account, kind, region]);
     let v = cache.get(k) as T | undefined;
     if (v === undefined) {
-      v = make();
+      const cached: Cached = {
+        get: (operation, args, fetch) => runtime.cache.get(account, region, operation, args, fetch),
+        peek: (operation, args) => runtime.cache.peek(account, region, operation, args),
+      };
+      v = make(cached);
       cache.set(k, v);
     }
     return v;
   };
   return {
-    compute: (account, region) =>
-      memo('compute', account, region, () => createComputeLoaders(runtime.account(account).compute(region))),
-    storage: (account, region) =>
-      memo('storage', account, region, () => createStorageLoaders(runtime.account(account).storage(region))),
+    compute: (account, region) => memo('compute', account, region, (c) => createComputeLoaders(runtime.account(account).compute(region), c)),
+    storage: (account, region) => memo('storage', account, region, (c) => createStorageLoaders(runtime.account(account).storage(region), c)),
     loadBalancer: (account, region) =>
-      memo('lb', account, region, () => createLoadBalancerLoaders(runtime.account(account).loadBalancer(region))),
+      memo('lb', account, region, (c) => createLoadBalancerLoaders(runtime.account(account).loadBalancer(region), c)),
+    forget(account) {
+      const prefix = JSON.stringify([account]).slice(0, -1) + ',';
+      for (const k of [...cache.keys()]) if (k.startsWith(prefix)) cache.delete(k);
+    },
   };
 }

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { LoadBalancer, LoadBalancerDriver, Member } from '../providers/types.ts';
-import { once } from './util.ts';
+import { once, type Cached } from './util.ts';
 
 export interface LoadBalancerLoaders {
   balancers: () => Promise<LoadBalancer[]>;
@@ -9,19 +9,22 @@ export interface LoadBalancerLoaders {
   protocols: () => Promise<string[]>;
 }
 
-export function createLoadBalancerLoaders(driver: LoadBalancerDriver): LoadBalancerLoaders {
+export function createLoadBalancerLoaders(driver: LoadBalancerDriver, cached: Cached): LoadBalancerLoaders {
   const balancers = once(async () => {
-    const list = await driver.listBalancers();
+    const list = await cached.get('listBalancers', null, () => driver.listBalancers());
     for (const b of list) balancer.prime(b.id, b);
     return list;
   });
-  const balancer = new DataLoader<string, LoadBalancer>((ids) =>
-    Promise.all(ids.map((id) => driver.getBalancer(id).catch((e: unknown) => e as Error))),
-  );
+  const balancer = new DataLoader<string, LoadBalancer>((ids) => {
+    const listed = cached.peek<LoadBalancer[]>('listBalancers', null);
+    return Promise.all(
+      ids.map((id) => listed?.find((b) => b.id === id) ?? driver.getBalancer(id).catch((e: unknown) => e as Error)),
+    );
+  });
   // why: no provider lists members of several balancers in one call; this still de-duplicates
   const members = new DataLoader<string, Member[]>((ids) =>
-    Promise.all(ids.map((id) => driver.listMembers(id).catch((e: unknown) => e as Error))),
+    Promise.all(ids.map((id) => cached.get('listMembers', id, () => driver.listMembers(id)).catch((e: unknown) => e as Error))),
   );
-  const protocols = once(() => driver.listProtocols());
+  const protocols = once(() => cached.get('listProtocols', null, () => driver.listProtocols()));
   return { balancers, balancer, members, protocols };
 }

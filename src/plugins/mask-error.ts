@@ -4,7 +4,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type MaskError } from 'graphql-yoga';
-import { InvalidInputError, SkygraphError } from '../providers/errors.ts';
+import { InvalidInputError, SkygraphError, UnsupportedError } from '../providers/errors.ts';
 import type { Logger } from '../providers/types.ts';
 
 export function maskError(logger: Logger): MaskError {
@@ -23,6 +23,7 @@ export function maskError(logger: Logger): MaskError {
           ...(original.status ? { status: original.status } : {}),
           ...(original.requestId ? { requestId: original.requestId } : {}),
           ...(original instanceof InvalidInputError && original.field ? { argument: original.field } : {}),
+          ...(original instanceof UnsupportedError && original.capability ? { capability: original.capability } : {}),
           retryable: original.retryable,
         },
       });

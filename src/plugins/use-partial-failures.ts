@@ -16,7 +16,7 @@ export function usePartialFailures(): Plugin<Context> {
           const extra = ctx.failures.map(
             (f) =>
               new GraphQLError(f.message, {
-                path: [f.operation],
+                path: f.path,
                 extensions: { code: f.code, account: f.account, provider: f.provider, region: f.region, retryable: f.retryable },
               }),
           );

@@ -3,19 +3,21 @@
  * credential: errors end up in GraphQL responses and logs.
  */
 
-/** Stable codes, surfaced as `extensions.code` and ProviderFailure.code. */
-export type ErrorCode =
-  | 'AUTHENTICATION_FAILED'
-  | 'NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'PROVIDER_ERROR'
-  | 'TIMEOUT'
-  | 'UNSUPPORTED'
-  | 'INVALID_INPUT'
-  | 'CONFLICT'
-  | 'MALFORMED_RESPONSE'
-  | 'CONNECTION_FAILED'
-  | 'UNAVAILABLE';
+/** Stable codes, surfaced as `extensions.code` and ProviderFailure.code (the ErrorCode enum). */
+export const ERROR_CODES = [
+  'AUTHENTICATION_FAILED',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'PROVIDER_ERROR',
+  'TIMEOUT',
+  'UNSUPPORTED',
+  'INVALID_INPUT',
+  'CONFLICT',
+  'MALFORMED_RESPONSE',
+  'CONNECTION_FAILED',
+  'UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface SkygraphErrorOptions {
   provider?: string | undefined;
@@ -90,8 +92,11 @@ export class TimeoutError extends SkygraphError {
 
 /** The driver cannot do this operation; it is not declared in its capabilities. */
 export class UnsupportedError extends SkygraphError {
-  constructor(message: string, opts: SkygraphErrorOptions = {}) {
+  /** the Account.capabilities value that is missing, when there is one */
+  readonly capability: string | undefined;
+  constructor(message: string, opts: SkygraphErrorOptions & { capability?: string | undefined } = {}) {
     super('UNSUPPORTED', message, opts);
+    this.capability = opts.capability;
   }
 }
 

@@ -43,6 +43,14 @@ export const ALGORITHMS = [
 ] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
+/** Libcloud's StorageVolumeState values. */
+export const VOLUME_STATES = ['available', 'creating', 'attaching', 'inuse', 'deleting', 'deleted', 'error', 'backup', 'migrating', 'updating', 'unknown'] as const;
+export type VolumeState = (typeof VOLUME_STATES)[number];
+
+/** Libcloud's VolumeSnapshotState values. */
+export const SNAPSHOT_STATES = ['available', 'creating', 'deleting', 'restoring', 'error', 'updating', 'unknown'] as const;
+export type SnapshotState = (typeof SNAPSHOT_STATES)[number];
+
 export const SERVICES = ['COMPUTE', 'STORAGE', 'LOADBALANCER'] as const;
 export type Service = (typeof SERVICES)[number];
 
@@ -161,7 +169,7 @@ export interface Volume {
   id: string;
   name: string;
   size: number;
-  state: string;
+  state: VolumeState;
   extra: Extra;
 }
 
@@ -169,7 +177,7 @@ export interface VolumeSnapshot {
   id: string;
   name: string | null;
   size: number;
-  state: string;
+  state: SnapshotState;
   createdAt: Date | null;
   extra: Extra;
 }
@@ -337,6 +345,8 @@ export interface AccountConfig {
   pollIntervalMs: number;
   /** per-account deadline for one fan-out call (ms) */
   timeoutMs: number;
+  /** how long listings stay in the result cache shared by requests (ms); 0 turns it off; the config sets it (default 5000) */
+  cacheTtlMs?: number | undefined;
 }
 
 /** What the core hands a driver when it creates one. Tests pass their own. */
@@ -370,6 +380,8 @@ export interface ProviderInstance {
 /** A registry entry: what a driver is, and how to make one. */
 export interface ProviderDefinition {
   name: string;
+  /** the provider as people call it: "Amazon EC2", "OpenStack Swift" */
+  title: string;
   services: readonly Service[];
   /** true when the provider has regions and an account must name at least one */
   regional: boolean;

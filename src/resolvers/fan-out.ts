@@ -1,17 +1,26 @@
 /**
- * Cross-account fan-out: run one operation on every selected (account, region) in parallel,
- * each under its account's deadline, and keep what succeeded next to what failed.
+ * Calls into accounts: `callAccount` runs one driver call under the account's deadline and
+ * records the outcome in the account's health; `fanOut` runs one operation on every selected
+ * (account, region) in parallel and keeps what succeeded next to what failed.
  */
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context, ProviderFailure } from '../context.ts';
 import type { AccountRuntime } from '../runtime.ts';
 import type { Service } from '../providers/types.ts';
-import { InvalidInputError, TimeoutError, toSkygraphError } from '../providers/errors.ts';
+import { InvalidInputError, TimeoutError, toSkygraphError, type ErrorCode } from '../providers/errors.ts';
 
 /** A model tagged with where it came from, so its global id and links can be built. */
 export type InAccount<T> = T & { readonly $account: string; readonly $region: string | null };
 
 export function scope<T extends object>(value: T, account: string, region: string | null): InAccount<T> {
   return Object.assign(Object.create(null) as object, value, { $account: account, $region: region }) as InAccount<T>;
+}
+
+/** The response path of a field, as top-level errors report it. */
+export function pathOf(info: Pick<GraphQLResolveInfo, 'path'>): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (let p: GraphQLResolveInfo['path'] | undefined = info.path; p; p = p.prev) out.unshift(p.key);
+  return out;
 }
 
 /** The accounts a fan-out covers: the named ones (checked) or every account with the service. */
@@ -45,7 +54,50 @@ export async function withDeadline<T>(account: AccountRuntime, operation: string
   }
 }
 
-export function recordFailure(ctx: Context, account: AccountRuntime, region: string | null, operation: string, err: unknown): ProviderFailure {
+/** Errors that say the caller asked for something wrong, not that the account is unwell. */
+const CALLER_ERRORS: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'UNSUPPORTED']);
+
+export interface CallOptions {
+  /** the region the call runs in, for health bookkeeping */
+  region?: string | null;
+  /** the call changes the account: its cached results are dropped once it settles */
+  mutates?: boolean;
+}
+
+/**
+ * One call into an account: under its deadline, with the outcome recorded in Account.health
+ * (a provider-side failure counts against it; not-found and bad input do not), and for
+ * mutations the account's cached results dropped, whether the change succeeded or not.
+ */
+export async function callAccount<T>(ctx: Context, account: AccountRuntime, operation: string, fn: () => Promise<T>, opts: CallOptions = {}): Promise<T> {
+  const source = `${opts.region ?? ''}:${operation}`;
+  const id = account.config.id;
+  try {
+    const value = await withDeadline(account, operation, fn);
+    ctx.services.health.record(id, source, null);
+    return value;
+  } catch (err) {
+    const error = toSkygraphError(err, account.definition.name);
+    ctx.services.health.record(id, source, CALLER_ERRORS.has(error.code) ? null : error);
+    throw error;
+  } finally {
+    if (opts.mutates) invalidateAccount(ctx, id);
+  }
+}
+
+/** Forgets what this request and the shared cache hold of an account (after it changed). */
+export function invalidateAccount(ctx: Context, accountId: string): void {
+  ctx.runtime.cache.invalidate(accountId);
+  ctx.loaders.forget(accountId);
+}
+
+export function recordFailure(
+  ctx: Context,
+  account: AccountRuntime,
+  region: string | null,
+  path: readonly (string | number)[],
+  err: unknown,
+): ProviderFailure {
   const error = toSkygraphError(err, account.definition.name);
   const failure: ProviderFailure = {
     account: account.config.id,
@@ -54,7 +106,7 @@ export function recordFailure(ctx: Context, account: AccountRuntime, region: str
     code: error.code,
     message: error.message,
     retryable: error.retryable,
-    operation,
+    path,
     error,
   };
   ctx.failures.push(failure);
@@ -66,20 +118,33 @@ export interface FanOutResult<T> {
   failures: ProviderFailure[];
 }
 
+/** A job of a fan-out: one (account, region). */
+export interface Target {
+  account: AccountRuntime;
+  region: string | null;
+}
+
+/** Every (account, region) of the accounts, minus the regions `regions` leaves out. */
+export function targetsOf(accounts: readonly AccountRuntime[], regions?: readonly string[] | null): Target[] {
+  return accounts.flatMap((account) =>
+    account.regions.filter((r) => !regions || (r !== null && regions.includes(r))).map((region) => ({ account, region })),
+  );
+}
+
 export async function fanOut<T extends object>(
   ctx: Context,
-  accounts: AccountRuntime[],
+  path: readonly (string | number)[],
+  targets: readonly Target[],
   operation: string,
   fn: (account: AccountRuntime, region: string | null) => Promise<readonly T[]>,
 ): Promise<FanOutResult<T>> {
-  const jobs = accounts.flatMap((account) => account.regions.map((region) => ({ account, region })));
   const settled = await Promise.all(
-    jobs.map(async ({ account, region }) => {
+    targets.map(async ({ account, region }) => {
       try {
-        const items = await withDeadline(account, operation, () => fn(account, region));
+        const items = await callAccount(ctx, account, operation, () => fn(account, region), { region });
         return { items: items.map((i) => scope(i, account.config.id, region)) };
       } catch (err) {
-        return { failure: recordFailure(ctx, account, region, operation, err) };
+        return { failure: recordFailure(ctx, account, region, path, err) };
       }
     }),
   );

@@ -1,42 +1,79 @@
-import { builder } from '../builder.ts';
+import { builder, type Types } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { decodeId, encodeId, type DecodedId } from '../ids.ts';
 import { InvalidInputError } from '../providers/errors.ts';
 import type { Container as ContainerModel, StorageObject } from '../providers/types.ts';
 import { storageWith } from '../resolvers/capability.ts';
-import { fanOut, scope, selectAccounts, withDeadline, type InAccount } from '../resolvers/fan-out.ts';
-import { checkFirst, decodeCursor, encodeCursor, paginate, type Page } from '../resolvers/paginate.ts';
-import { defineConnection } from './connection.ts';
-import { Resource, resourceResolvers } from './resource.ts';
-import { JSONScalar } from './scalars.ts';
+import { callAccount, pathOf, recordFailure, scope, selectAccounts, type InAccount } from '../resolvers/fan-out.ts';
+import { checkCount, decodeCursor, DEFAULT_PAGE, encodeCursor } from '../resolvers/paginate.ts';
+import { defineConnection, emptyConnection, type ConnectionShape } from './connection.ts';
+import { defineList } from './list.ts';
+import { defineMutation, deletedPayload } from './mutation.ts';
 import { StorageObjectRef } from './object.ts';
+import { defineResource } from './resource.ts';
 
-export const Container = builder.objectRef<InAccount<ContainerModel>>('Container').implement({
+export async function loadContainer(ctx: Context, d: DecodedId): Promise<InAccount<ContainerModel>> {
+  const account = ctx.runtime.account(d.account, 'id');
+  const c = await callAccount(ctx, account, 'container', () => ctx.loaders.storage(d.account, d.region).container.load(d.parts[0] ?? ''), { region: d.region });
+  return scope(c, d.account, d.region);
+}
+
+export const Container = defineResource<ContainerModel>('Container', {
   description: 'A storage container (bucket).',
-  interfaces: [Resource],
+  idParts: (c) => [c.name],
+  nativeId: (c) => c.name,
+  load: loadContainer,
   fields: (t) => ({
-    id: t.id({ resolve: (c) => encodeId('Container', c.$account, c.$region, c.name) }),
     name: t.exposeString('name'),
     objectCount: t.exposeInt('objectCount', { nullable: true, description: 'Null when the provider does not report it cheaply.' }),
     bytes: t.field({ type: 'Float', nullable: true, description: 'Total size in bytes; null when not reported.', resolve: (c) => c.bytes }),
-    region: t.string({ nullable: true, resolve: (c) => c.$region }),
-    extra: t.field({ type: JSONScalar, resolve: (c) => c.extra }),
+  }),
+});
+
+const ContainerFilter = builder.inputType('ContainerFilter', {
+  fields: (t) => ({
+    accounts: t.idList({ description: 'Only these accounts (all storage accounts when omitted).' }),
+    regions: t.stringList({ description: 'Only these regions.' }),
+    name: t.string({ description: 'Substring of the name, case-insensitive.' }),
   }),
 });
 
 export const ContainerConnection = defineConnection('Container', Container);
-const ObjectConnection = defineConnection('Object', StorageObjectRef);
+
+defineList({
+  field: 'containers',
+  description: 'Containers (buckets) across storage accounts.',
+  service: 'STORAGE',
+  connection: ContainerConnection,
+  filter: ContainerFilter,
+  fetch: (ctx, account, region) => ctx.loaders.storage(account.config.id, region).containers(),
+  match: (c, f) => !f.name || c.name.toLowerCase().includes(f.name.toLowerCase()),
+  identity: (c) => [c.name],
+});
+
+const ObjectConnection = defineConnection('Object', StorageObjectRef, {
+  totalCount:
+    'Objects in the container (under the prefix): known when this page reaches the end of a listing that started at the beginning, ' +
+    "or, without a prefix, when the provider reports the container's object count; null otherwise (providers do not count cheaply).",
+});
+
+type ObjectPage = ConnectionShape<InAccount<StorageObject>>;
 
 /**
- * Objects are paged by the driver. An edge cursor is (page token, items to skip), so resuming
- * after any edge is exact whatever the provider's token format.
+ * Objects are paged by the driver, forward only. An edge cursor is (page token, items to skip), so
+ * resuming after any edge is exact whatever the provider's token format.
  */
-async function listObjects(ctx: Context, c: InAccount<ContainerModel>, prefix: string | null | undefined, first: number | null | undefined, after: string | null | undefined) {
-  const limit = checkFirst(first);
+async function listObjects(
+  ctx: Context,
+  path: readonly (string | number)[],
+  c: InAccount<ContainerModel>,
+  args: { prefix?: string | null; first?: number | null; after?: string | null },
+): Promise<ObjectPage> {
+  const limit = checkCount(args.first, 'first') ?? DEFAULT_PAGE;
   let token: string | undefined;
   let skip = 0;
-  if (after) {
-    const [t, k] = decodeCursor(after);
+  if (args.after) {
+    const [t, k] = decodeCursor(args.after);
     if ((t !== null && typeof t !== 'string') || typeof k !== 'number' || !Number.isInteger(k) || k < 0) {
       throw new InvalidInputError('argument "after" is not a cursor returned by this API', { field: 'after' });
     }
@@ -45,9 +82,14 @@ async function listObjects(ctx: Context, c: InAccount<ContainerModel>, prefix: s
   }
   const account = ctx.runtime.account(c.$account);
   const driver = account.storage(c.$region);
-  const page = await withDeadline(account, 'objects', () =>
-    driver.listObjects(c.name, { prefix: prefix ?? undefined, cursor: token, limit: limit + skip }),
-  );
+  let page;
+  try {
+    page = await callAccount(ctx, account, 'objects', () => driver.listObjects(c.name, { prefix: args.prefix ?? undefined, cursor: token, limit: limit + skip }), {
+      region: c.$region,
+    });
+  } catch (err) {
+    return emptyConnection([recordFailure(ctx, account, c.$region, path, err)]);
+  }
   const objects = page.objects.slice(skip, skip + limit);
   const rest = page.objects.length - skip - objects.length;
   const edges = objects.map((o, i) => ({ node: scope(o, c.$account, c.$region), cursor: encodeCursor([token ?? null, skip + i + 1]) }));
@@ -56,52 +98,23 @@ async function listObjects(ctx: Context, c: InAccount<ContainerModel>, prefix: s
   // why: the end cursor should jump straight to the driver's next page when there is one
   const endCursor = rest === 0 && page.nextCursor !== null ? encodeCursor([page.nextCursor, 0]) : last?.cursor ?? null;
   if (last && endCursor) last.cursor = endCursor;
-  const result: Page<InAccount<StorageObject>> & { failures: [] } = {
+  const complete = !args.after && !hasNextPage;
+  return {
     edges,
-    pageInfo: { hasNextPage, hasPreviousPage: Boolean(after), startCursor: edges[0]?.cursor ?? null, endCursor },
-    totalCount: edges.length,
+    pageInfo: { hasNextPage, hasPreviousPage: Boolean(args.after), startCursor: edges[0]?.cursor ?? null, endCursor },
+    totalCount: complete ? page.objects.length : !args.prefix ? c.objectCount : null,
     failures: [],
   };
-  return result;
 }
 
 builder.objectField(Container, 'objects', (t) =>
   t.field({
     type: ObjectConnection,
-    description: 'Objects in name order; `totalCount` counts this page only (providers do not count cheaply).',
+    description: 'Objects in name order, paged forward; a failing provider is listed in `failures`.',
     args: { prefix: t.arg.string(), first: t.arg.int(), after: t.arg.string() },
-    resolve: (c, args, ctx) => listObjects(ctx, c, args.prefix, args.first, args.after),
+    resolve: (c, args, ctx, info) => listObjects(ctx, pathOf(info), c, args),
   }),
 );
-
-export async function loadContainer(ctx: Context, d: DecodedId): Promise<InAccount<ContainerModel>> {
-  const account = ctx.runtime.account(d.account, 'id');
-  const c = await withDeadline(account, 'container', () => ctx.loaders.storage(d.account, d.region).container.load(d.parts[0] ?? ''));
-  return scope(c, d.account, d.region);
-}
-
-builder.queryFields((t) => ({
-  containers: t.field({
-    type: ContainerConnection,
-    description: 'Containers across storage accounts, queried in parallel.',
-    args: { accounts: t.arg.idList(), first: t.arg.int(), after: t.arg.string() },
-    resolve: async (_root, args, ctx) => {
-      const accounts = selectAccounts(ctx, args.accounts?.map(String), 'STORAGE');
-      const { items, failures } = await fanOut(ctx, accounts, 'containers', (acct, region) =>
-        ctx.loaders.storage(acct.config.id, region).containers(),
-      );
-      return { ...paginate(items, (c) => [c.$account, c.$region ?? '', c.name], args.first, args.after), failures };
-    },
-  }),
-  container: t.field({
-    type: Container,
-    nullable: true,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => nullIfNotFound(loadContainer(ctx, decodeId(String(args.id), 'Container', 'id'))),
-  }),
-}));
-
-resourceResolvers.set('Container', (id, ctx) => loadContainer(ctx, decodeId(id, 'Container', 'id')));
 
 export async function nullIfNotFound<T>(p: Promise<T>): Promise<T | null> {
   try {
@@ -112,42 +125,67 @@ export async function nullIfNotFound<T>(p: Promise<T>): Promise<T | null> {
   }
 }
 
-builder.mutationFields((t) => ({
-  createContainer: t.field({
+builder.queryField('container', (t) =>
+  t.field({
     type: Container,
-    args: { account: t.arg.id({ required: true }), name: t.arg.string({ required: true }), region: t.arg.string() },
-    resolve: async (_root, args, ctx) => {
-      const [account] = selectAccounts(ctx, [String(args.account)], 'STORAGE', 'account');
-      const region = args.region ?? account!.regions[0] ?? null;
-      if (!account!.regions.includes(region)) {
-        throw new InvalidInputError(`argument "region": account "${account!.config.id}" has no region "${region}"`, { field: 'region' });
-      }
-      const c = await withDeadline(account!, 'createContainer', () => account!.storage(region).createContainer(args.name));
-      return scope(c, account!.config.id, region);
-    },
-  }),
-  enableContainerCdn: t.string({
-    description: "Publishes the container on the provider's CDN (Rackspace Cloud Files); answers its public base URL.",
+    nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const d = decodeId(String(args.id), 'Container', 'id');
-      const account = ctx.runtime.account(d.account, 'id');
-      const driver = storageWith(account, d.region, 'enableContainerCdn', 'getContainerCdnUrl');
-      const name = d.parts[0] ?? '';
-      await withDeadline(account, 'enableContainerCdn', () => driver.enableContainerCdn(name));
-      return withDeadline(account, 'getContainerCdnUrl', () => driver.getContainerCdnUrl(name));
-    },
+    resolve: (_root, args, ctx) => nullIfNotFound(loadContainer(ctx, decodeId(String(args.id), 'Container', 'id'))),
   }),
-  deleteContainer: t.boolean({
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const d = decodeId(String(args.id), 'Container', 'id');
-      const account = ctx.runtime.account(d.account, 'id');
-      await withDeadline(account, 'deleteContainer', () => account.storage(d.region).deleteContainer(d.parts[0] ?? ''));
-      return true;
-    },
+);
+
+const containerPayload = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { container: InAccount<ContainerModel> }>) => ({
+  container: t.field({ type: Container, resolve: (p) => p.container }),
+});
+
+defineMutation('createContainer', {
+  description: 'Creates a container (bucket).',
+  input: (t) => ({
+    account: t.id({ required: true }),
+    region: t.string({ description: 'Required when the account has several regions; defaults to its only one.' }),
+    name: t.string({ required: true }),
   }),
-}));
+  payload: containerPayload,
+  resolve: async (input, ctx) => {
+    const [account] = selectAccounts(ctx, [String(input.account)], 'STORAGE', 'input.account');
+    const region = input.region ?? account!.regions[0] ?? null;
+    if (!account!.regions.includes(region)) {
+      throw new InvalidInputError(`argument "input.region": account "${account!.config.id}" has no region "${region}"`, { field: 'input.region' });
+    }
+    const c = await callAccount(ctx, account!, 'createContainer', () => account!.storage(region).createContainer(input.name), { region, mutates: true });
+    return { container: scope(c, account!.config.id, region) };
+  },
+});
+
+defineMutation('enableContainerCdn', {
+  description: "Publishes the container on the provider's CDN (capability ENABLE_CONTAINER_CDN); answers its public base URL.",
+  input: (t) => ({ id: t.id({ required: true, description: 'The Container id.' }) }),
+  payload: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { container: InAccount<ContainerModel>; cdnUrl: string }>) => ({
+    container: t.field({ type: Container, resolve: (p) => p.container }),
+    cdnUrl: t.exposeString('cdnUrl', { description: 'The public base URL of the container on the CDN.' }),
+  }),
+  resolve: async (input, ctx) => {
+    const d = decodeId(String(input.id), 'Container', 'input.id');
+    const account = ctx.runtime.account(d.account, 'input.id');
+    const driver = storageWith(account, d.region, 'enableContainerCdn', 'getContainerCdnUrl');
+    const name = d.parts[0] ?? '';
+    await callAccount(ctx, account, 'enableContainerCdn', () => driver.enableContainerCdn(name), { region: d.region, mutates: true });
+    const cdnUrl = await callAccount(ctx, account, 'getContainerCdnUrl', () => driver.getContainerCdnUrl(name), { region: d.region });
+    return { container: await loadContainer(ctx, d), cdnUrl };
+  },
+});
+
+defineMutation('deleteContainer', {
+  description: 'Deletes an empty container; one with objects fails with CONFLICT.',
+  input: (t) => ({ id: t.id({ required: true, description: 'The Container id.' }) }),
+  payload: deletedPayload,
+  resolve: async (input, ctx) => {
+    const d = decodeId(String(input.id), 'Container', 'input.id');
+    const account = ctx.runtime.account(d.account, 'input.id');
+    await callAccount(ctx, account, 'deleteContainer', () => account.storage(d.region).deleteContainer(d.parts[0] ?? ''), { region: d.region, mutates: true });
+    return { deletedId: encodeId('Container', d.account, d.region, d.parts[0] ?? '') };
+  },
+});
 
 builder.objectField(StorageObjectRef, 'container', (t) =>
   t.field({

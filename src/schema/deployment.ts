@@ -3,13 +3,16 @@
  * and stream the output live through deploymentProgress. Private keys come from the config
  * (`sshKeys`, named by keyRef) or an argument that is used once and never stored or echoed.
  */
-import { builder } from '../builder.ts';
+import { builder, type Types } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { decodeId } from '../ids.ts';
 import { InvalidInputError, NotFoundError } from '../providers/errors.ts';
 import type { Node as NodeModel } from '../providers/types.ts';
 import type { Deployment as DeploymentModel, DeploymentEvent, DeployStep, SshOptions, StepResult } from '../deploy/types.ts';
-import { scope, withDeadline } from '../resolvers/fan-out.ts';
+import { ERROR_CODES } from '../providers/errors.ts';
+import { callAccount, scope } from '../resolvers/fan-out.ts';
+import { Account } from './account.ts';
+import { defineMutation } from './mutation.ts';
 import { createNodeFrom, CreateNodeInput, Node } from './node.ts';
 import { DateTimeScalar } from './scalars.ts';
 
@@ -17,11 +20,30 @@ const DeploymentStatus = builder.enumType('DeploymentStatus', {
   values: ['PENDING', 'WAITING_FOR_NODE', 'WAITING_FOR_SSH', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const,
 });
 const StepStatus = builder.enumType('StepStatus', { values: ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const });
+const StepKind = builder.enumType('StepKind', {
+  values: { SSH_KEY: { value: 'sshKey' }, SCRIPT: { value: 'script' }, FILE: { value: 'file' } } as const,
+});
+const OutputStream = builder.enumType('OutputStream', { values: { STDOUT: { value: 'stdout' }, STDERR: { value: 'stderr' } } as const });
+const DeploymentProgressType = builder.enumType('DeploymentProgressType', {
+  values: {
+    STATUS: { value: 'status', description: 'The deployment changed status; `deployment` holds all of it.' },
+    OUTPUT: { value: 'output', description: 'A chunk of a step\'s output.' },
+    STEP: { value: 'step', description: 'A step started, ended or was skipped.' },
+  } as const,
+});
+const AddressPreference = builder.enumType('AddressPreference', {
+  values: { PUBLIC: { value: 'public' }, PRIVATE: { value: 'private' } } as const,
+});
+const DEPLOYMENT_ERROR_CODES = [...ERROR_CODES, 'HOST_KEY_MISMATCH', 'NODE_FAILED', 'STEP_FAILED'] as const;
+const DeploymentErrorCode = builder.enumType('DeploymentErrorCode', {
+  description: 'ErrorCode values, plus HOST_KEY_MISMATCH (not the pinned host key), NODE_FAILED (the node ended terminated or in error) and STEP_FAILED.',
+  values: DEPLOYMENT_ERROR_CODES,
+});
 
 const StepResultRef = builder.objectRef<StepResult>('StepResult').implement({
   fields: (t) => ({
     index: t.exposeInt('index'),
-    kind: t.exposeString('kind'),
+    kind: t.field({ type: StepKind, resolve: (s) => s.kind }),
     name: t.exposeString('name'),
     status: t.field({ type: StepStatus, resolve: (s) => s.status }),
     exitCode: t.exposeInt('exitCode', { nullable: true }),
@@ -35,7 +57,10 @@ const StepResultRef = builder.objectRef<StepResult>('StepResult').implement({
 });
 
 const DeploymentErrorRef = builder.objectRef<{ code: string; message: string }>('DeploymentError').implement({
-  fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
+  fields: (t) => ({
+    code: t.field({ type: DeploymentErrorCode, resolve: (e) => e.code as (typeof DEPLOYMENT_ERROR_CODES)[number] }),
+    message: t.exposeString('message'),
+  }),
 });
 
 export const Deployment = builder.objectRef<DeploymentModel>('Deployment').implement({
@@ -43,7 +68,7 @@ export const Deployment = builder.objectRef<DeploymentModel>('Deployment').imple
   fields: (t) => ({
     id: t.exposeID('id'),
     status: t.field({ type: DeploymentStatus, resolve: (d) => d.status }),
-    account: t.exposeString('accountId'),
+    account: t.field({ type: Account, resolve: (d, _args, ctx) => ctx.runtime.account(d.accountId) }),
     node: t.field({
       type: Node,
       nullable: true,
@@ -109,7 +134,7 @@ const SshInput = builder.inputType('SshInput', {
     hostKeyFingerprint: t.string({ description: 'SHA256:... of the host key to pin; a different key fails the deployment.' }),
     timeoutMs: t.int({ description: 'Deadline for the node to run and SSH to accept a login.' }),
     connectTimeoutMs: t.int(),
-    addressPreference: t.string({ description: '"public" (default) or "private": which of the node\'s own addresses to try first.' }),
+    addressPreference: t.field({ type: AddressPreference, defaultValue: 'public', description: "Which of the node's own addresses to try first." }),
   }),
 });
 
@@ -126,18 +151,17 @@ function toStep(input: StepInputShape, at: string): DeployStep {
   return { kind: 'multi', steps: m.steps.map((s, i) => toStep(s, `${at}.multi.steps[${i}]`)), continueOnError: m.continueOnError ?? undefined };
 }
 
-function toSsh(ctx: Context, ssh: typeof SshInput.$inferInput): SshOptions {
+function toSsh(ctx: Context, ssh: typeof SshInput.$inferInput, at = 'input.ssh'): SshOptions {
   let privateKey = ssh.privateKey ?? undefined;
   let passphrase: string | undefined;
   if (ssh.keyRef) {
     const key = ctx.runtime.config.sshKeys[ssh.keyRef];
-    if (!key) throw new InvalidInputError(`argument "ssh.keyRef": no key "${ssh.keyRef}" under sshKeys in the config`, { field: 'ssh.keyRef' });
+    if (!key) throw new InvalidInputError(`argument "${at}.keyRef": no key "${ssh.keyRef}" under sshKeys in the config`, { field: `${at}.keyRef` });
     privateKey = key.privateKey;
     passphrase = key.passphrase;
   }
-  if (!privateKey) throw new InvalidInputError('argument "ssh" needs keyRef (a key named in the config) or privateKey', { field: 'ssh.keyRef' });
+  if (!privateKey) throw new InvalidInputError(`argument "${at}" needs keyRef (a key named in the config) or privateKey`, { field: `${at}.keyRef` });
   const pref = ssh.addressPreference ?? 'public';
-  if (pref !== 'public' && pref !== 'private') throw new InvalidInputError('argument "ssh.addressPreference" must be "public" or "private"', { field: 'ssh.addressPreference' });
   return {
     username: ssh.username,
     alternateUsernames: ssh.alternateUsernames ?? undefined,
@@ -187,60 +211,64 @@ function waitForRunningFn(ctx: Context, accountId: string, getNode: (id: string)
   };
 }
 
-const DeployNodeInput = builder.inputType('DeployNodeInput', {
-  fields: (t) => ({
+const deploymentPayload = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { deployment: DeploymentModel }>) => ({
+  deployment: t.field({ type: Deployment, resolve: (p) => p.deployment }),
+});
+
+defineMutation('deployNode', {
+  description:
+    'Creates a node, waits until it runs and SSH answers, then runs the steps. Answers at once; follow it with deployment(id) or deploymentProgress(id).',
+  input: (t) => ({
     create: t.field({ type: CreateNodeInput, required: true }),
     steps: t.field({ type: [DeployStepInput], required: true }),
     ssh: t.field({ type: SshInput, required: true }),
   }),
+  payload: deploymentPayload,
+  resolve: (input, ctx) => {
+    const steps = input.steps.map((s, i) => toStep(s, `input.steps[${i}]`));
+    const ssh = toSsh(ctx, input.ssh);
+    const account = ctx.runtime.account(String(input.create.account), 'input.create.account');
+    const region = input.create.region ?? account.regions[0] ?? null;
+    const d = ctx.services.deployments.start({
+      accountId: account.config.id,
+      create: async () => createNodeFrom(ctx, input.create, 'input.create'),
+      getNode: getNodeFn(ctx, account.config.id, region),
+      waitForRunning: waitForRunningFn(ctx, account.config.id, getNodeFn(ctx, account.config.id, region)),
+      steps,
+      ssh,
+    });
+    ctx.services.deploymentRegions.set(d.id, region);
+    return { deployment: d };
+  },
 });
 
-builder.mutationFields((t) => ({
-  deployNode: t.field({
-    type: Deployment,
-    description: 'Create a node, wait until it runs and SSH answers, then run the steps. Returns at once; follow it with deployment(id) or deploymentProgress(id).',
-    args: { input: t.arg({ type: DeployNodeInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const steps = input.steps.map((s, i) => toStep(s, `input.steps[${i}]`));
-      const ssh = toSsh(ctx, input.ssh);
-      const account = ctx.runtime.account(String(input.create.account), 'input.create.account');
-      const region = input.create.region ?? account.regions[0] ?? null;
-      const d = ctx.services.deployments.start({
-        accountId: account.config.id,
-        create: async () => createNodeFrom(ctx, input.create, 'input.create'),
-        getNode: getNodeFn(ctx, account.config.id, region),
-        waitForRunning: waitForRunningFn(ctx, account.config.id, getNodeFn(ctx, account.config.id, region)),
-        steps,
-        ssh,
-      });
-      ctx.services.deploymentRegions.set(d.id, region);
-      return d;
-    },
+defineMutation('deployToNode', {
+  description: 'Runs deployment steps on an existing node over SSH. Answers at once; follow it with deployment(id) or deploymentProgress(id).',
+  input: (t) => ({
+    node: t.id({ required: true }),
+    steps: t.field({ type: [DeployStepInput], required: true }),
+    ssh: t.field({ type: SshInput, required: true }),
   }),
-  deployToNode: t.field({
-    type: Deployment,
-    description: 'Run deployment steps on an existing node over SSH.',
-    args: { node: t.arg.id({ required: true }), steps: t.arg({ type: [DeployStepInput], required: true }), ssh: t.arg({ type: SshInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const nd = decodeId(String(args.node), 'Node', 'node');
-      const account = ctx.runtime.account(nd.account, 'node');
-      const steps = args.steps.map((s, i) => toStep(s, `steps[${i}]`));
-      const ssh = toSsh(ctx, args.ssh);
-      const getNode = getNodeFn(ctx, nd.account, nd.region);
-      await withDeadline(account, 'node', () => getNode(nd.parts[0] ?? ''));
-      const d = ctx.services.deployments.start({
-        accountId: nd.account,
-        nodeId: nd.parts[0],
-        getNode,
-        waitForRunning: waitForRunningFn(ctx, nd.account, getNode),
-        steps,
-        ssh,
-      });
-      ctx.services.deploymentRegions.set(d.id, nd.region);
-      return d;
-    },
-  }),
-}));
+  payload: deploymentPayload,
+  resolve: async (input, ctx) => {
+    const nd = decodeId(String(input.node), 'Node', 'input.node');
+    const account = ctx.runtime.account(nd.account, 'input.node');
+    const steps = input.steps.map((s, i) => toStep(s, `input.steps[${i}]`));
+    const ssh = toSsh(ctx, input.ssh);
+    const getNode = getNodeFn(ctx, nd.account, nd.region);
+    await callAccount(ctx, account, 'node', () => getNode(nd.parts[0] ?? ''), { region: nd.region });
+    const d = ctx.services.deployments.start({
+      accountId: nd.account,
+      nodeId: nd.parts[0],
+      getNode,
+      waitForRunning: waitForRunningFn(ctx, nd.account, getNode),
+      steps,
+      ssh,
+    });
+    ctx.services.deploymentRegions.set(d.id, nd.region);
+    return { deployment: d };
+  },
+});
 
 builder.queryField('deployment', (t) =>
   t.field({
@@ -254,10 +282,10 @@ builder.queryField('deployment', (t) =>
 const DeploymentProgress = builder.objectRef<DeploymentEvent>('DeploymentProgress').implement({
   description: 'A status change (with the whole deployment), an output chunk, or a step change.',
   fields: (t) => ({
-    type: t.string({ description: 'STATUS, OUTPUT or STEP', resolve: (e) => e.type.toUpperCase() }),
+    type: t.field({ type: DeploymentProgressType, resolve: (e) => e.type }),
     deployment: t.field({ type: Deployment, nullable: true, resolve: (e) => (e.type === 'status' ? e.deployment : null) }),
     stepIndex: t.int({ nullable: true, resolve: (e) => (e.type === 'output' ? e.stepIndex : e.type === 'step' ? e.step.index : null) }),
-    stream: t.string({ nullable: true, resolve: (e) => (e.type === 'output' ? e.stream : null) }),
+    stream: t.field({ type: OutputStream, nullable: true, resolve: (e) => (e.type === 'output' ? e.stream : null) }),
     chunk: t.string({ nullable: true, resolve: (e) => (e.type === 'output' ? e.chunk : null) }),
     step: t.field({ type: StepResultRef, nullable: true, resolve: (e) => (e.type === 'step' ? e.step : null) }),
   }),

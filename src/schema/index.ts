@@ -16,7 +16,6 @@ import './object.ts';
 import './container.ts';
 import './member.ts';
 import './load-balancer.ts';
-import './account-resources.ts';
 import './subscriptions.ts';
 import './deployment.ts';
 

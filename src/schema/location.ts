@@ -1,40 +1,42 @@
 import { builder } from '../builder.ts';
-import { decodeId, encodeId } from '../ids.ts';
 import type { Location as LocationModel } from '../providers/types.ts';
-import { scope, selectAccounts, fanOut, type InAccount } from '../resolvers/fan-out.ts';
-import { Resource, resourceResolvers } from './resource.ts';
-import { JSONScalar } from './scalars.ts';
-import { throwIfAllFailed } from './errors.ts';
+import { callAccount, scope } from '../resolvers/fan-out.ts';
+import { defineConnection } from './connection.ts';
+import { defineList } from './list.ts';
+import { defineResource } from './resource.ts';
 
-export const Location = builder.objectRef<InAccount<LocationModel>>('Location').implement({
+export const Location = defineResource<LocationModel>('Location', {
   description: 'Where a node runs: a zone, datacenter or region.',
-  interfaces: [Resource],
+  idParts: (l) => [l.id],
+  nativeId: (l) => l.id,
+  load: async (ctx, d) => {
+    const account = ctx.runtime.account(d.account, 'id');
+    const location = await callAccount(ctx, account, 'location', () => ctx.loaders.compute(d.account, d.region).location.load(d.parts[0] ?? ''), {
+      region: d.region,
+    });
+    return location ? scope(location, d.account, d.region) : null;
+  },
   fields: (t) => ({
-    id: t.id({ resolve: (l) => encodeId('Location', l.$account, l.$region, l.id) }),
-    nativeId: t.exposeString('id'),
     name: t.exposeString('name'),
-    country: t.exposeString('country'),
-    region: t.string({ nullable: true, resolve: (l) => l.$region }),
-    extra: t.field({ type: JSONScalar, resolve: (l) => l.extra }),
+    country: t.exposeString('country', { description: 'ISO 3166 alpha-2 where known.' }),
   }),
 });
 
-builder.queryField('locations', (t) =>
-  t.field({
-    type: [Location],
-    description: 'Locations of one account, across its regions.',
-    args: { account: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const accounts = selectAccounts(ctx, [String(args.account)], 'COMPUTE', 'account');
-      const result = await fanOut(ctx, accounts, 'locations', (acct, region) => ctx.loaders.compute(acct.config.id, region).locations());
-      throwIfAllFailed(ctx, result);
-      return result.items;
-    },
+const LocationFilter = builder.inputType('LocationFilter', {
+  fields: (t) => ({
+    accounts: t.idList({ description: 'Only these accounts (all compute accounts when omitted).' }),
+    regions: t.stringList({ description: 'Only these regions.' }),
+    countries: t.stringList({ description: 'Only locations in these countries (ISO 3166 alpha-2).' }),
   }),
-);
+});
 
-resourceResolvers.set('Location', async (id, ctx) => {
-  const d = decodeId(id, 'Location', 'id');
-  const location = await ctx.loaders.compute(d.account, d.region).location.load(d.parts[0] ?? '');
-  return location ? scope(location, d.account, d.region) : null;
+defineList({
+  field: 'locations',
+  description: 'Locations (zones, datacenters) of the compute accounts.',
+  service: 'COMPUTE',
+  connection: defineConnection('Location', Location),
+  filter: LocationFilter,
+  fetch: (ctx, account, region) => ctx.loaders.compute(account.config.id, region).locations(),
+  match: (l, f) => !f.countries || f.countries.includes(l.country),
+  identity: (l) => [l.id],
 });

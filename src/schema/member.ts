@@ -1,22 +1,24 @@
-import { builder } from '../builder.ts';
-import { encodeId } from '../ids.ts';
 import type { Member as MemberModel } from '../providers/types.ts';
 import { scope, type InAccount } from '../resolvers/fan-out.ts';
-import { Resource } from './resource.ts';
-import { JSONScalar } from './scalars.ts';
+import { defineConnection } from './connection.ts';
 import { Node } from './node.ts';
+import { defineResource } from './resource.ts';
 
 export type MemberShape = InAccount<MemberModel> & { balancerId: string };
 
-export const Member = builder.objectRef<MemberShape>('Member').implement({
+export const Member = defineResource<MemberModel & { balancerId: string }>('Member', {
   description: 'A backend of a load balancer: an address and port, and the node behind it when known.',
-  interfaces: [Resource],
+  idParts: (m) => [m.balancerId, m.id],
+  nativeId: (m) => m.id,
+  load: async (ctx, d) => {
+    const [balancerId = '', memberId = ''] = d.parts;
+    const members = await ctx.loaders.loadBalancer(d.account, d.region).members.load(balancerId);
+    const m = members.find((x) => x.id === memberId);
+    return m ? toMember(m, d.account, d.region, balancerId) : null;
+  },
   fields: (t) => ({
-    id: t.id({ resolve: (m) => encodeId('Member', m.$account, m.$region, m.balancerId, m.id) }),
-    nativeId: t.exposeString('id'),
     ip: t.exposeString('ip', { nullable: true }),
     port: t.exposeInt('port', { nullable: true }),
-    extra: t.field({ type: JSONScalar, resolve: (m) => m.extra }),
     node: t.field({
       type: Node,
       nullable: true,
@@ -31,6 +33,8 @@ export const Member = builder.objectRef<MemberShape>('Member').implement({
     }),
   }),
 });
+
+export const MemberConnection = defineConnection('Member', Member);
 
 export function toMember(m: MemberModel, account: string, region: string | null, balancerId: string): MemberShape {
   return Object.assign(scope(m, account, region), { balancerId });

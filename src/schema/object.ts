@@ -1,27 +1,35 @@
-import { builder } from '../builder.ts';
+import { builder, type Types } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { decodeId, encodeId, type DecodedId } from '../ids.ts';
 import { InvalidInputError } from '../providers/errors.ts';
 import type { StorageObject } from '../providers/types.ts';
-import { scope, withDeadline, type InAccount } from '../resolvers/fan-out.ts';
+import { callAccount, invalidateAccount, scope, type InAccount } from '../resolvers/fan-out.ts';
 import { MAX_URL_EXPIRY_SECONDS } from '../http/transfers.ts';
-import { Resource, resourceResolvers } from './resource.ts';
+import { defineMutation, deletedPayload } from './mutation.ts';
+import { defineResource } from './resource.ts';
 import { DateTimeScalar, FileScalar, JSONScalar } from './scalars.ts';
 
-export const StorageObjectRef = builder.objectRef<InAccount<StorageObject>>('Object').implement({
+export async function loadObject(ctx: Context, d: DecodedId): Promise<InAccount<StorageObject>> {
+  const [container = '', name = ''] = d.parts;
+  const account = ctx.runtime.account(d.account, 'id');
+  const o = await callAccount(ctx, account, 'object', () => ctx.loaders.storage(d.account, d.region).object.load([container, name]), { region: d.region });
+  return scope(o, d.account, d.region);
+}
+
+export const StorageObjectRef = defineResource<StorageObject>('Object', {
   description: 'An object (blob, file) in a container. Bodies move through GET/PUT /objects, never through GraphQL fields.',
-  interfaces: [Resource],
+  idParts: (o) => [o.container, o.name],
+  nativeId: (o) => o.name,
+  load: loadObject,
   fields: (t) => ({
-    id: t.id({ resolve: (o) => encodeId('Object', o.$account, o.$region, o.container, o.name) }),
     name: t.exposeString('name'),
     size: t.field({ type: 'Float', description: 'Bytes.', resolve: (o) => o.size }),
     hash: t.exposeString('hash', { nullable: true, description: 'MD5 hex or the provider ETag.' }),
     contentType: t.exposeString('contentType', { nullable: true }),
     lastModified: t.field({ type: DateTimeScalar, nullable: true, resolve: (o) => o.lastModified }),
     metadata: t.field({ type: JSONScalar, description: 'User metadata (string values).', resolve: (o) => o.metadata }),
-    extra: t.field({ type: JSONScalar, resolve: (o) => o.extra }),
     downloadUrl: t.string({
-      description: "A time-limited GET URL: the provider's presigned URL where it has one, else a signed skygraph /objects URL.",
+      description: "A time-limited GET URL: the provider's presigned URL where it has one (capability PROVIDER_SIGNED_URLS), else a signed skygraph /objects URL.",
       args: { expiresIn: t.arg.int({ defaultValue: 3600, description: `Seconds, 1 to ${MAX_URL_EXPIRY_SECONDS}.` }) },
       resolve: async (o, args, ctx) => {
         const expiresIn = checkExpiry(args.expiresIn ?? 3600);
@@ -40,91 +48,99 @@ export function checkExpiry(seconds: number, argument = 'expiresIn'): number {
   return seconds;
 }
 
-export async function loadObject(ctx: Context, d: DecodedId): Promise<InAccount<StorageObject>> {
-  const [container = '', name = ''] = d.parts;
-  const account = ctx.runtime.account(d.account, 'id');
-  const o = await withDeadline(account, 'object', () => ctx.loaders.storage(d.account, d.region).object.load([container, name]));
-  return scope(o, d.account, d.region);
-}
+type UploadUrlShape = { url: string; method: string; headers: Record<string, string>; expiresAt: Date };
 
-resourceResolvers.set('Object', (id, ctx) => loadObject(ctx, decodeId(id, 'Object', 'id')));
+const UploadUrl = builder.objectRef<UploadUrlShape>('UploadUrl').implement({
+  description: 'Send the object body with this method, URL and headers before expiresAt.',
+  fields: (t) => ({
+    url: t.exposeString('url'),
+    method: t.exposeString('method'),
+    headers: t.field({ type: JSONScalar, resolve: (u) => u.headers }),
+    expiresAt: t.field({ type: DateTimeScalar, resolve: (u) => u.expiresAt }),
+  }),
+});
 
-const UploadUrl = builder
-  .objectRef<{ url: string; method: string; headers: Record<string, string>; expiresAt: Date }>('UploadUrl')
-  .implement({
-    description: 'Send the object body with this method, URL and headers before expiresAt.',
-    fields: (t) => ({
-      url: t.exposeString('url'),
-      method: t.exposeString('method'),
-      headers: t.field({ type: JSONScalar, resolve: (u) => u.headers }),
-      expiresAt: t.field({ type: DateTimeScalar, resolve: (u) => u.expiresAt }),
-    }),
-  });
-
-function checkName(name: string, argument = 'name'): string {
+function checkName(name: string, argument: string): string {
   if (!name || name.length > 1024) throw new InvalidInputError(`argument "${argument}" must be 1 to 1024 characters`, { field: argument });
   return name;
 }
 
-builder.mutationFields((t) => ({
-  uploadObject: t.field({
-    type: StorageObjectRef,
-    description: 'Upload a small object with the GraphQL multipart request spec (up to server.uploadMaxBytes). Use PUT /objects/<container id>/<name> or createUploadUrl for large objects.',
-    args: {
-      container: t.arg.id({ required: true }),
-      name: t.arg.string({ required: true }),
-      file: t.arg({ type: FileScalar, required: true }),
-      contentType: t.arg.string(),
-      metadata: t.arg({ type: JSONScalar }),
-    },
-    resolve: async (_root, args, ctx) => {
-      const d = decodeId(String(args.container), 'Container', 'container');
-      const name = checkName(args.name);
-      const file = args.file;
-      if (file.size > ctx.transfers.uploadMaxBytes) {
-        throw new InvalidInputError(
-          `argument "file" is ${file.size} bytes, over the ${ctx.transfers.uploadMaxBytes}-byte limit for GraphQL uploads; use PUT /objects/<container id>/<name> or createUploadUrl`,
-          { field: 'file' },
-        );
-      }
-      const metadata = checkMetadata(args.metadata);
-      const account = ctx.runtime.account(d.account, 'container');
+const objectPayload = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { object: InAccount<StorageObject> }>) => ({
+  object: t.field({ type: StorageObjectRef, resolve: (p) => p.object }),
+});
+
+defineMutation('uploadObject', {
+  description:
+    'Uploads a small object with the GraphQL multipart request spec (up to server.uploadMaxBytes). Use PUT /objects/<container id>/<name> or createUploadUrl for large objects.',
+  input: (t) => ({
+    container: t.id({ required: true }),
+    name: t.string({ required: true }),
+    file: t.field({ type: FileScalar, required: true }),
+    contentType: t.string(),
+    metadata: t.field({ type: JSONScalar, description: 'User metadata: an object of string values.' }),
+  }),
+  payload: objectPayload,
+  resolve: async (input, ctx) => {
+    const d = decodeId(String(input.container), 'Container', 'input.container');
+    const name = checkName(input.name, 'input.name');
+    const file = input.file;
+    if (file.size > ctx.transfers.uploadMaxBytes) {
+      throw new InvalidInputError(
+        `argument "input.file" is ${file.size} bytes, over the ${ctx.transfers.uploadMaxBytes}-byte limit for GraphQL uploads; use PUT /objects/<container id>/<name> or createUploadUrl`,
+        { field: 'input.file' },
+      );
+    }
+    const metadata = checkMetadata(input.metadata);
+    const account = ctx.runtime.account(d.account, 'input.container');
+    // why: no account deadline: a transfer is bounded by the connection's idle timeouts instead
+    try {
       const o = await account.storage(d.region).uploadObject(d.parts[0] ?? '', name, fileChunks(file), {
-        contentType: args.contentType ?? (file.type || undefined),
+        contentType: input.contentType ?? (file.type || undefined),
         metadata,
         size: file.size,
       });
-      return scope(o, d.account, d.region);
-    },
+      return { object: scope(o, d.account, d.region) };
+    } finally {
+      invalidateAccount(ctx, d.account);
+    }
+  },
+});
+
+defineMutation('createUploadUrl', {
+  description: "A time-limited URL to upload one object of any size: the provider's presigned PUT where it has one, else a signed skygraph PUT /objects URL.",
+  input: (t) => ({
+    container: t.id({ required: true }),
+    name: t.string({ required: true }),
+    expiresIn: t.int({ defaultValue: 3600, description: `Seconds, 1 to ${MAX_URL_EXPIRY_SECONDS}.` }),
   }),
-  createUploadUrl: t.field({
-    type: UploadUrl,
-    description: "A time-limited URL to upload one object of any size: the provider's presigned PUT where it has one, else a signed skygraph PUT /objects URL.",
-    args: {
-      container: t.arg.id({ required: true }),
-      name: t.arg.string({ required: true }),
-      expiresIn: t.arg.int({ defaultValue: 3600 }),
-    },
-    resolve: async (_root, args, ctx) => {
-      const d = decodeId(String(args.container), 'Container', 'container');
-      const name = checkName(args.name);
-      const expiresIn = checkExpiry(args.expiresIn ?? 3600);
-      const driver = ctx.runtime.account(d.account, 'container').storage(d.region);
-      if (driver.createUploadUrl) return driver.createUploadUrl(d.parts[0] ?? '', name, expiresIn);
-      const signed = ctx.transfers.signUpload(ctx.origin, String(args.container), name, expiresIn);
-      return { ...signed, headers: {} };
-    },
+  payload: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { uploadUrl: UploadUrlShape }>) => ({
+    uploadUrl: t.field({ type: UploadUrl, resolve: (p) => p.uploadUrl }),
   }),
-  deleteObject: t.boolean({
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const d = decodeId(String(args.id), 'Object', 'id');
-      const account = ctx.runtime.account(d.account, 'id');
-      await withDeadline(account, 'deleteObject', () => account.storage(d.region).deleteObject(d.parts[0] ?? '', d.parts[1] ?? ''));
-      return true;
-    },
-  }),
-}));
+  resolve: async (input, ctx) => {
+    const d = decodeId(String(input.container), 'Container', 'input.container');
+    const name = checkName(input.name, 'input.name');
+    const expiresIn = checkExpiry(input.expiresIn ?? 3600, 'input.expiresIn');
+    const driver = ctx.runtime.account(d.account, 'input.container').storage(d.region);
+    if (driver.createUploadUrl) return { uploadUrl: await driver.createUploadUrl(d.parts[0] ?? '', name, expiresIn) };
+    const signed = ctx.transfers.signUpload(ctx.origin, String(input.container), name, expiresIn);
+    return { uploadUrl: { ...signed, headers: {} } };
+  },
+});
+
+defineMutation('deleteObject', {
+  description: 'Deletes an object.',
+  input: (t) => ({ id: t.id({ required: true, description: 'The Object id.' }) }),
+  payload: deletedPayload,
+  resolve: async (input, ctx) => {
+    const d = decodeId(String(input.id), 'Object', 'input.id');
+    const account = ctx.runtime.account(d.account, 'input.id');
+    await callAccount(ctx, account, 'deleteObject', () => account.storage(d.region).deleteObject(d.parts[0] ?? '', d.parts[1] ?? ''), {
+      region: d.region,
+      mutates: true,
+    });
+    return { deletedId: encodeId('Object', d.account, d.region, ...d.parts) };
+  },
+});
 
 builder.queryField('object', (t) =>
   t.field({
@@ -145,7 +161,7 @@ builder.queryField('object', (t) =>
 function checkMetadata(value: unknown): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
-    throw new InvalidInputError('argument "metadata" must be an object of string values', { field: 'metadata' });
+    throw new InvalidInputError('argument "input.metadata" must be an object of string values', { field: 'input.metadata' });
   }
   return value as Record<string, string>;
 }

@@ -13,24 +13,25 @@ const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb0X6yLZ3ahh8ZyRk5VwqYy
 
 async function firstNode(): Promise<{ id: string; nativeId: string; location: { nativeId: string } }> {
   const r = await t.gql<{ nodes: { edges: { node: { id: string; nativeId: string; state: string; location: { nativeId: string } } }[] } }>(
-    '{ nodes(accounts: ["sandbox"]) { edges { node { id nativeId state location { nativeId } } } } }',
+    '{ nodes(filter: { accounts: ["sandbox"] }) { edges { node { id nativeId state location { nativeId } } } } }',
   );
   return r.data!.nodes.edges.find((e) => e.node.state === 'RUNNING')!.node;
 }
 
 describe('api: key pairs', () => {
   it('imports a public key, lists it, looks it up by id, uses it for a node and deletes it', async () => {
-    const imported = await t.gql<{ importKeyPair: { id: string; name: string; fingerprint: string; publicKey: string } }>(
-      'mutation($k: String!) { importKeyPair(account: "sandbox", name: "laptop", publicKey: $k) { id name fingerprint publicKey } }',
+    const imported = await t.gql<{ importKeyPair: { keyPair: { id: string; name: string; fingerprint: string; publicKey: string; account: { id: string } } } }>(
+      'mutation($k: String!) { importKeyPair(input: { account: "sandbox", name: "laptop", publicKey: $k }) { keyPair { id name fingerprint publicKey account { id } } } }',
       { k: PUBLIC_KEY },
     );
     expect(imported.errors).toBeUndefined();
-    const pair = imported.data!.importKeyPair;
+    const pair = imported.data!.importKeyPair.keyPair;
+    expect(pair.account.id).toBe('sandbox');
     expect(pair).toMatchObject({ name: 'laptop', publicKey: PUBLIC_KEY });
     expect(pair.fingerprint).toMatch(/^SHA256:|^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
 
     const listed = await t.gql<{ keyPairs: { totalCount: number; edges: { node: { id: string; name: string } }[]; failures: unknown[] } }>(
-      '{ keyPairs(account: "sandbox") { totalCount failures { code } edges { node { id name } } } }',
+      '{ keyPairs(filter: { accounts: ["sandbox"] }) { totalCount failures { code } edges { node { id name } } } }',
     );
     expect(listed.data!.keyPairs.failures).toEqual([]);
     expect(listed.data!.keyPairs.edges.map((e) => e.node.id)).toContain(pair.id);
@@ -38,110 +39,114 @@ describe('api: key pairs', () => {
     const byId = await t.gql<{ resource: { __typename: string; name: string } }>('query($id: ID!) { resource(id: $id) { __typename ... on KeyPair { name } } }', { id: pair.id });
     expect(byId.data!.resource).toEqual({ __typename: 'KeyPair', name: 'laptop' });
 
-    const again = await t.gql('mutation($k: String!) { importKeyPair(account: "sandbox", name: "laptop", publicKey: $k) { id } }', { k: PUBLIC_KEY });
+    const again = await t.gql('mutation($k: String!) { importKeyPair(input: { account: "sandbox", name: "laptop", publicKey: $k }) { keyPair { id } } }', { k: PUBLIC_KEY });
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    const bad = await t.gql('mutation { importKeyPair(account: "sandbox", name: "junk", publicKey: "not a key") { id } }');
+    const bad = await t.gql('mutation { importKeyPair(input: { account: "sandbox", name: "junk", publicKey: "not a key" }) { keyPair { id } } }');
     expect(bad.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
 
-    const deleted = await t.gql<{ deleteKeyPair: boolean }>('mutation($id: ID!) { deleteKeyPair(id: $id) }', { id: pair.id });
-    expect(deleted.data!.deleteKeyPair).toBe(true);
+    const deleted = await t.gql<{ deleteKeyPair: { deletedId: string } }>('mutation($id: ID!) { deleteKeyPair(input: { id: $id }) { deletedId } }', { id: pair.id });
+    expect(deleted.data!.deleteKeyPair.deletedId).toBe(pair.id);
     expect((await t.gql<{ resource: unknown }>('query($id: ID!) { resource(id: $id) { id } }', { id: pair.id })).data!.resource).toBeNull();
   });
 
   it('refuses a region the account does not have, naming the argument', async () => {
-    const r = await t.gql('mutation($k: String!) { importKeyPair(account: "sandbox", region: "mars-1", name: "k", publicKey: $k) { id } }', { k: PUBLIC_KEY });
-    expect(r.errors?.[0]?.message).toBe('argument "region": account "sandbox" has no region "mars-1"');
+    const r = await t.gql('mutation($k: String!) { importKeyPair(input: { account: "sandbox", region: "mars-1", name: "k", publicKey: $k }) { keyPair { id } } }', { k: PUBLIC_KEY });
+    expect(r.errors?.[0]?.message).toBe('argument "input.region": account "sandbox" has no region "mars-1"');
     expect(r.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
   });
 
   it('refuses an account without compute, naming the argument', async () => {
-    const r = await t.gql('{ keyPairs(account: "local") { totalCount } }');
-    expect(r.errors?.[0]?.message).toBe('argument "account": account "local" (driver local) has no COMPUTE service');
+    const r = await t.gql('{ keyPairs(filter: { accounts: ["local"] }) { totalCount } }');
+    expect(r.errors?.[0]?.message).toBe('argument "filter.accounts": account "local" (driver local) has no COMPUTE service');
+    expect(r.errors?.[0]?.extensions?.argument).toBe('filter.accounts');
   });
 });
 
 describe('api: volumes and snapshots', () => {
   it('creates a volume, attaches it to a node, snapshots it, detaches and destroys it', async () => {
     const node = await firstNode();
-    const created = await t.gql<{ createVolume: { id: string; name: string; size: number; state: string } }>(
-      'mutation($loc: ID!) { createVolume(input: { account: "sandbox", name: "data", size: 20, location: $loc }) { id name size state } }',
+    const created = await t.gql<{ createVolume: { volume: { id: string; name: string; size: number; state: string } } }>(
+      'mutation($loc: ID!) { createVolume(input: { account: "sandbox", name: "data", size: 20, location: $loc }) { volume { id name size state } } }',
       { loc: node.location.nativeId },
     );
     expect(created.errors).toBeUndefined();
-    const volume = created.data!.createVolume;
+    const volume = created.data!.createVolume.volume;
     expect(volume).toMatchObject({ name: 'data', size: 20 });
 
     const available = await until(
       () => t.gql<{ resource: { state: string } }>('query($id: ID!) { resource(id: $id) { ... on Volume { state } } }', { id: volume.id }),
-      (r) => r.data?.resource.state === 'available',
+      (r) => r.data?.resource.state === 'AVAILABLE',
     );
-    expect(available.data!.resource.state).toBe('available');
+    expect(available.data!.resource.state).toBe('AVAILABLE');
 
-    const attached = await t.gql<{ attachVolume: { state: string; extra: { nodeId?: string; device?: string } } }>(
-      'mutation($v: ID!, $n: ID!) { attachVolume(volume: $v, node: $n, device: "/dev/vdc") { state extra } }',
+    const attached = await t.gql<{ attachVolume: { volume: { state: string; extra: { nodeId?: string; device?: string } } } }>(
+      'mutation($v: ID!, $n: ID!) { attachVolume(input: { volume: $v, node: $n, device: "/dev/vdc" }) { volume { state extra } } }',
       { v: volume.id, n: node.id },
     );
     expect(attached.errors).toBeUndefined();
-    expect(attached.data!.attachVolume.state).toBe('inuse');
-    expect(JSON.stringify(attached.data!.attachVolume.extra)).toContain(node.nativeId);
+    expect(attached.data!.attachVolume.volume.state).toBe('INUSE');
+    expect(JSON.stringify(attached.data!.attachVolume.volume.extra)).toContain(node.nativeId);
 
-    const snap = await t.gql<{ createVolumeSnapshot: { id: string; name: string; size: number } }>(
-      'mutation($v: ID!) { createVolumeSnapshot(volume: $v, name: "before-upgrade") { id name size } }',
+    const snap = await t.gql<{ createVolumeSnapshot: { snapshot: { id: string; name: string; size: number } } }>(
+      'mutation($v: ID!) { createVolumeSnapshot(input: { volume: $v, name: "before-upgrade" }) { snapshot { id name size } } }',
       { v: volume.id },
     );
-    expect(snap.data!.createVolumeSnapshot).toMatchObject({ name: 'before-upgrade', size: 20 });
-    const listed = await t.gql<{ volumes: { edges: { node: { id: string } }[] }; volumeSnapshots: { id: string }[] }>(
-      'query($v: ID!) { volumes(account: "sandbox") { edges { node { id } } } volumeSnapshots(volume: $v) { id } }',
+    const snapshot = snap.data!.createVolumeSnapshot.snapshot;
+    expect(snapshot).toMatchObject({ name: 'before-upgrade', size: 20 });
+    const listed = await t.gql<{ volumes: { edges: { node: { id: string } }[] }; volumeSnapshots: { nodes: { id: string }[] } }>(
+      'query($v: ID!) { volumes(filter: { accounts: ["sandbox"] }) { edges { node { id } } } volumeSnapshots(volume: $v) { nodes { id } } }',
       { v: volume.id },
     );
     expect(listed.data!.volumes.edges.map((e) => e.node.id)).toContain(volume.id);
-    expect(listed.data!.volumeSnapshots.map((s) => s.id)).toEqual([snap.data!.createVolumeSnapshot.id]);
+    expect(listed.data!.volumeSnapshots.nodes.map((s) => s.id)).toEqual([snapshot.id]);
 
-    const busy = await t.gql('mutation($id: ID!) { destroyVolume(id: $id) }', { id: volume.id });
+    const busy = await t.gql('mutation($id: ID!) { deleteVolume(input: { id: $id }) { deletedId } }', { id: volume.id });
     expect(busy.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
     const restored = await until(
       () =>
-        t.gql<{ createVolume: { size: number } }>('mutation($s: ID!, $loc: ID!) { createVolume(input: { account: "sandbox", name: "restored", size: 30, location: $loc, snapshot: $s }) { id size } }', {
-          s: snap.data!.createVolumeSnapshot.id,
-          loc: node.location.nativeId,
-        }),
+        t.gql<{ createVolume: { volume: { size: number } } }>(
+          'mutation($s: ID!, $loc: ID!) { createVolume(input: { account: "sandbox", name: "restored", size: 30, location: $loc, snapshot: $s }) { volume { id size } } }',
+          { s: snapshot.id, loc: node.location.nativeId },
+        ),
       (r) => r.errors === undefined,
     );
-    expect(restored.data!.createVolume.size).toBe(30);
+    expect(restored.data!.createVolume.volume.size).toBe(30);
 
-    const detached = await t.gql<{ detachVolume: { state: string } }>('mutation($v: ID!) { detachVolume(volume: $v) { state } }', { v: volume.id });
-    expect(detached.data!.detachVolume.state).toBe('available');
-    expect((await t.gql<{ destroyVolumeSnapshot: boolean }>('mutation($id: ID!) { destroyVolumeSnapshot(id: $id) }', { id: snap.data!.createVolumeSnapshot.id })).data!.destroyVolumeSnapshot).toBe(true);
-    expect((await t.gql<{ destroyVolume: boolean }>('mutation($id: ID!) { destroyVolume(id: $id) }', { id: volume.id })).data!.destroyVolume).toBe(true);
+    const detached = await t.gql<{ detachVolume: { volume: { state: string } } }>('mutation($v: ID!) { detachVolume(input: { volume: $v }) { volume { state } } }', { v: volume.id });
+    expect(detached.data!.detachVolume.volume.state).toBe('AVAILABLE');
+    const snapDeleted = await t.gql<{ deleteVolumeSnapshot: { deletedId: string } }>('mutation($id: ID!) { deleteVolumeSnapshot(input: { id: $id }) { deletedId } }', { id: snapshot.id });
+    expect(snapDeleted.data!.deleteVolumeSnapshot.deletedId).toBe(snapshot.id);
+    const volDeleted = await t.gql<{ deleteVolume: { deletedId: string } }>('mutation($id: ID!) { deleteVolume(input: { id: $id }) { deletedId } }', { id: volume.id });
+    expect(volDeleted.data!.deleteVolume.deletedId).toBe(volume.id);
     expect((await t.gql<{ resource: unknown }>('query($id: ID!) { resource(id: $id) { id } }', { id: volume.id })).data!.resource).toBeNull();
   });
 
   it('refuses a node of another account, naming the argument', async () => {
     const node = await firstNode();
-    const created = await t.gql<{ createVolume: { id: string } }>('mutation { createVolume(input: { account: "other", name: "x", size: 1 }) { id } }');
-    const r = await t.gql('mutation($v: ID!, $n: ID!) { attachVolume(volume: $v, node: $n) { id } }', { v: created.data!.createVolume.id, n: node.id });
-    expect(r.errors?.[0]?.message).toContain('argument "node"');
+    const created = await t.gql<{ createVolume: { volume: { id: string } } }>('mutation { createVolume(input: { account: "other", name: "x", size: 1 }) { volume { id } } }');
+    const r = await t.gql('mutation($v: ID!, $n: ID!) { attachVolume(input: { volume: $v, node: $n }) { volume { id } } }', { v: created.data!.createVolume.volume.id, n: node.id });
+    expect(r.errors?.[0]?.message).toContain('argument "input.node"');
   });
 });
 
 describe('api: tags', () => {
   it('creates a node with tags, lists them sorted, and filters nodes by key and by value', async () => {
-    const refs = await t.gql<{ sizes: { nativeId: string }[]; images: { edges: { node: { nativeId: string } }[] } }>(
-      '{ sizes(account: "sandbox") { nativeId } images(account: "sandbox", first: 1) { edges { node { nativeId } } } }',
+    const refs = await t.gql<{ sizes: { nodes: { nativeId: string }[] }; images: { nodes: { nativeId: string }[] } }>(
+      '{ sizes(filter: { accounts: ["sandbox"] }) { nodes { nativeId } } images(filter: { accounts: ["sandbox"] }, first: 1) { nodes { nativeId } } }',
     );
     const create = (name: string, tags: { key: string; value: string }[]) =>
-      t.gql<{ createNode: { id: string; tags: { key: string; value: string }[] } }>(
-        'mutation($i: CreateNodeInput!) { createNode(input: $i) { id tags { key value } } }',
-        { i: { account: 'sandbox', name, size: refs.data!.sizes[0]!.nativeId, image: refs.data!.images.edges[0]!.node.nativeId, tags } },
+      t.gql<{ createNode: { node: { id: string; tags: { key: string; value: string }[] } } }>(
+        'mutation($i: CreateNodeInput!) { createNode(input: $i) { node { id tags { key value } } } }',
+        { i: { account: 'sandbox', name, size: refs.data!.sizes.nodes[0]!.nativeId, image: refs.data!.images.nodes[0]!.nativeId, tags } },
       );
     const prod = await create('tagged-prod', [{ key: 'team', value: 'web' }, { key: 'env', value: 'prod' }]);
     expect(prod.errors).toBeUndefined();
-    expect(prod.data!.createNode.tags).toEqual([{ key: 'env', value: 'prod' }, { key: 'team', value: 'web' }]);
+    expect(prod.data!.createNode.node.tags).toEqual([{ key: 'env', value: 'prod' }, { key: 'team', value: 'web' }]);
     await create('tagged-dev', [{ key: 'env', value: 'dev' }]);
 
     const names = async (filter: unknown) =>
-      (await t.gql<{ nodes: { edges: { node: { name: string } }[] } }>('query($f: NodeFilter) { nodes(accounts: ["sandbox"], filter: $f) { edges { node { name } } } }', { f: filter }))
+      (await t.gql<{ nodes: { edges: { node: { name: string } }[] } }>('query($f: NodeFilter) { nodes(filter: $f) { edges { node { name } } } }', { f: { accounts: ['sandbox'], ...(filter as object) } }))
         .data!.nodes.edges.map((e) => e.node.name).sort();
     expect(await names({ tags: [{ key: 'env' }] })).toEqual(['tagged-dev', 'tagged-prod']);
     expect(await names({ tags: [{ key: 'env', value: 'prod' }] })).toEqual(['tagged-prod']);
@@ -155,16 +160,18 @@ describe('api: tags', () => {
 describe('api: images from nodes', () => {
   it('makes an image of a node and deletes it', async () => {
     const node = await firstNode();
-    const made = await t.gql<{ createImage: { id: string; name: string } }>(
-      'mutation($n: ID!) { createImage(node: $n, name: "golden", description: "after setup") { id name } }',
+    const made = await t.gql<{ createImage: { image: { id: string; name: string } } }>(
+      'mutation($n: ID!) { createImage(input: { node: $n, name: "golden", description: "after setup" }) { image { id name } } }',
       { n: node.id },
     );
     expect(made.errors).toBeUndefined();
-    expect(made.data!.createImage.name).toBe('golden');
-    const images = await t.gql<{ images: { edges: { node: { id: string } }[] } }>('{ images(account: "sandbox", first: 100) { edges { node { id } } } }');
-    expect(images.data!.images.edges.map((e) => e.node.id)).toContain(made.data!.createImage.id);
-    expect((await t.gql<{ deleteImage: boolean }>('mutation($id: ID!) { deleteImage(id: $id) }', { id: made.data!.createImage.id })).data!.deleteImage).toBe(true);
-    expect((await t.gql<{ resource: unknown }>('query($id: ID!) { resource(id: $id) { id } }', { id: made.data!.createImage.id })).data!.resource).toBeNull();
+    const image = made.data!.createImage.image;
+    expect(image.name).toBe('golden');
+    const images = await t.gql<{ images: { edges: { node: { id: string } }[] } }>('{ images(filter: { accounts: ["sandbox"] }, first: 100) { edges { node { id } } } }');
+    expect(images.data!.images.edges.map((e) => e.node.id)).toContain(image.id);
+    const deleted = await t.gql<{ deleteImage: { deletedId: string } }>('mutation($id: ID!) { deleteImage(input: { id: $id }) { deletedId } }', { id: image.id });
+    expect(deleted.data!.deleteImage.deletedId).toBe(image.id);
+    expect((await t.gql<{ resource: unknown }>('query($id: ID!) { resource(id: $id) { id } }', { id: image.id })).data!.resource).toBeNull();
   });
 });
 
@@ -186,22 +193,36 @@ describe('api: operations a driver does not have', () => {
     await Promise.all([nova?.close(), octavia?.close()]);
   });
 
-  it('answer UNSUPPORTED, name the operation, and are missing from the capabilities', async () => {
+  it('answer UNSUPPORTED, name the capability, and are missing from the capabilities', async () => {
     const caps = await os.gql<{ account: { capabilities: string[] } }>('{ account(id: "os") { capabilities } }');
-    expect(caps.data!.account.capabilities).toEqual(expect.arrayContaining(['listKeyPairs', 'importKeyPair']));
-    expect(caps.data!.account.capabilities).not.toContain('listVolumes');
-    expect(caps.data!.account.capabilities).not.toContain('createImage');
+    expect(caps.data!.account.capabilities).toEqual(expect.arrayContaining(['KEY_PAIRS', 'IMPORT_KEY_PAIR']));
+    expect(caps.data!.account.capabilities).not.toContain('VOLUMES');
+    expect(caps.data!.account.capabilities).not.toContain('CREATE_IMAGE');
 
-    const volumes = await os.gql('{ volumes(account: "os") { totalCount } }');
-    expect(volumes.errors?.[0]).toMatchObject({ message: 'driver openstack does not support listVolumes (see Account.capabilities)', extensions: { code: 'UNSUPPORTED' } });
+    const volumes = await os.gql<{ volumes: { totalCount: number; failures: { account: string; code: string }[] } }>(
+      '{ volumes(filter: { accounts: ["os"] }) { totalCount failures { account code } } }',
+    );
+    expect(volumes.data!.volumes).toEqual({ totalCount: 0, failures: [{ account: 'os', code: 'UNSUPPORTED' }] });
+    expect(volumes.errors?.[0]).toMatchObject({
+      message: 'account "os" (driver openstack) does not support VOLUMES (volumes); see Account.capabilities',
+      path: ['volumes'],
+      extensions: { code: 'UNSUPPORTED', account: 'os' },
+    });
+    const all = await os.gql<{ volumes: { totalCount: number; failures: unknown[] } }>('{ volumes { totalCount failures { account } } }');
+    expect(all).toEqual({ data: { volumes: { totalCount: 0, failures: [] } } });
     const node = await os.gql<{ nodes: { edges: { node: { id: string } }[] } }>('{ nodes { edges { node { id } } } }');
-    const image = await os.gql('mutation($n: ID!) { createImage(node: $n, name: "x") { id } }', { n: node.data!.nodes.edges[0]!.node.id });
-    expect(image.errors?.[0]?.extensions?.code).toBe('UNSUPPORTED');
+    const image = await os.gql('mutation($n: ID!) { createImage(input: { node: $n, name: "x" }) { image { id } } }', { n: node.data!.nodes.edges[0]!.node.id });
+    expect(image.errors?.[0]?.extensions).toMatchObject({ code: 'UNSUPPORTED', capability: 'CREATE_IMAGE' });
     expect(nova.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 
-    const lbs = await os.gql<{ loadBalancers: { edges: { node: { id: string } }[] } }>('{ loadBalancers(accounts: ["lb"]) { edges { node { id } } } }');
-    const update = await os.gql('mutation($id: ID!) { updateLoadBalancer(id: $id, input: { name: "renamed" }) { id } }', { id: lbs.data!.loadBalancers.edges[0]!.node.id });
-    expect(update.errors?.[0]).toMatchObject({ message: 'driver octavia does not support updateBalancer (see Account.capabilities)', extensions: { code: 'UNSUPPORTED' } });
+    const lbs = await os.gql<{ loadBalancers: { edges: { node: { id: string } }[] } }>('{ loadBalancers(filter: { accounts: ["lb"] }) { edges { node { id } } } }');
+    const update = await os.gql('mutation($id: ID!) { updateLoadBalancer(input: { id: $id, name: "renamed" }) { loadBalancer { id } } }', {
+      id: lbs.data!.loadBalancers.edges[0]!.node.id,
+    });
+    expect(update.errors?.[0]).toMatchObject({
+      message: 'account "lb" (driver octavia) does not support UPDATE_LOAD_BALANCER (updateLoadBalancer); see Account.capabilities',
+      extensions: { code: 'UNSUPPORTED', capability: 'UPDATE_LOAD_BALANCER' },
+    });
     expect(octavia.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

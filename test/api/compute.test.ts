@@ -11,14 +11,16 @@ const NODE_FIELDS = 'id nativeId name state publicIps privateIps createdAt regio
 
 describe('api: compute on the sandbox', () => {
   it('lists accounts with services, regions and capabilities', async () => {
-    const r = await t.gql<{ accounts: { id: string; driver: string; services: string[]; capabilities: string[] }[] }>(
-      '{ accounts { id driver services regions capabilities } }',
+    const r = await t.gql<{ accounts: { id: string; driver: string; provider: string; services: string[]; capabilities: string[] }[] }>(
+      '{ accounts { id driver provider services regions capabilities } }',
     );
     expect(r.errors).toBeUndefined();
     const byId = Object.fromEntries(r.data!.accounts.map((a) => [a.id, a]));
     expect(byId.sandbox!.services).toEqual(['COMPUTE', 'LOADBALANCER']);
-    expect(byId.sandbox!.capabilities).toEqual(expect.arrayContaining(['rebootNode', 'startNode', 'stopNode']));
+    expect(byId.sandbox!.capabilities).toEqual(expect.arrayContaining(['NODES', 'REBOOT_NODE', 'START_NODE', 'STOP_NODE', 'LOAD_BALANCERS', 'UPDATE_LOAD_BALANCER']));
+    expect(byId.sandbox!.provider).toBe('skygraph sandbox');
     expect(byId.local!.services).toEqual(['STORAGE']);
+    expect(byId.local!.capabilities).toEqual(['CONTAINERS', 'CREATE_CONTAINER', 'DELETE_CONTAINER', 'UPLOAD_OBJECT', 'DELETE_OBJECT']);
     expect(JSON.stringify(r)).not.toMatch(/credential/i);
   });
 
@@ -73,51 +75,54 @@ describe('api: compute on the sandbox', () => {
   });
 
   it('lists images, sizes (with prices) and locations per account', async () => {
-    const r = await t.gql<{ images: { totalCount: number }; sizes: { price: number | null }[]; locations: { country: string }[] }>(
-      '{ images(account: "sandbox") { totalCount } sizes(account: "sandbox") { id ram disk price } locations(account: "sandbox") { id country } }',
+    const r = await t.gql<{ images: { totalCount: number }; sizes: { nodes: { price: number | null }[] }; locations: { nodes: { country: string }[] } }>(
+      '{ images(filter: { accounts: ["sandbox"] }) { totalCount } sizes(filter: { accounts: ["sandbox"] }) { nodes { id ram disk price } } locations(filter: { accounts: ["sandbox"] }) { nodes { id country } } }',
     );
     expect(r.errors).toBeUndefined();
     expect(r.data!.images.totalCount).toBeGreaterThan(0);
-    expect(r.data!.sizes.some((s) => typeof s.price === 'number')).toBe(true);
-    expect(r.data!.locations.length).toBeGreaterThan(0);
+    expect(r.data!.sizes.nodes.some((s) => typeof s.price === 'number')).toBe(true);
+    expect(r.data!.locations.nodes.length).toBeGreaterThan(0);
   });
 
   it('creates a node that goes pending -> running, then reboots, stops, starts and destroys it', async () => {
-    const refs = await t.gql<{ sizes: { id: string }[]; images: { edges: { node: { id: string } }[] }; locations: { id: string }[] }>(
-      '{ sizes(account: "sandbox") { id } images(account: "sandbox", first: 1) { edges { node { id } } } locations(account: "sandbox") { id } }',
+    const refs = await t.gql<{ sizes: { nodes: { id: string }[] }; images: { nodes: { id: string }[] }; locations: { nodes: { id: string }[] } }>(
+      '{ sizes(filter: { accounts: ["sandbox"] }) { nodes { id } } images(filter: { accounts: ["sandbox"] }, first: 1) { nodes { id } } locations(filter: { accounts: ["sandbox"] }) { nodes { id } } }',
     );
-    const created = await t.gql<{ createNode: { id: string; state: string; name: string } }>(
-      'mutation($input: CreateNodeInput!) { createNode(input: $input) { id name state } }',
-      { input: { account: 'sandbox', name: 'api-test', size: refs.data!.sizes[0]!.id, image: refs.data!.images.edges[0]!.node.id, location: refs.data!.locations[0]!.id } },
+    const created = await t.gql<{ createNode: { node: { id: string; state: string; name: string } } }>(
+      'mutation($input: CreateNodeInput!) { createNode(input: $input) { node { id name state } } }',
+      { input: { account: 'sandbox', name: 'api-test', size: refs.data!.sizes.nodes[0]!.id, image: refs.data!.images.nodes[0]!.id, location: refs.data!.locations.nodes[0]!.id } },
     );
     expect(created.errors).toBeUndefined();
-    expect(created.data!.createNode).toMatchObject({ name: 'api-test', state: 'PENDING' });
-    const id = created.data!.createNode.id;
+    expect(created.data!.createNode.node).toMatchObject({ name: 'api-test', state: 'PENDING' });
+    const id = created.data!.createNode.node.id;
     const state = () => t.gql<{ node: { state: string } | null }>('query($id: ID!) { node(id: $id) { state } }', { id }).then((r) => r.data!.node?.state);
     expect(await until(state, (s) => s === 'RUNNING')).toBe('RUNNING');
 
-    const rebooted = await t.gql<{ rebootNode: { state: string } }>('mutation($id: ID!) { rebootNode(id: $id) { state } }', { id });
-    expect(rebooted.data!.rebootNode.state).toBe('REBOOTING');
+    const rebooted = await t.gql<{ rebootNode: { node: { state: string } } }>('mutation($id: ID!) { rebootNode(input: { id: $id }) { node { state } } }', { id });
+    expect(rebooted.data!.rebootNode.node.state).toBe('REBOOTING');
     expect(await until(state, (s) => s === 'RUNNING')).toBe('RUNNING');
-    const stopped = await t.gql<{ stopNode: { state: string } }>('mutation($id: ID!) { stopNode(id: $id) { state } }', { id });
-    expect(stopped.data!.stopNode.state).toBe('STOPPING');
+    const stopped = await t.gql<{ stopNode: { node: { state: string } } }>('mutation($id: ID!) { stopNode(input: { id: $id }) { node { state } } }', { id });
+    expect(stopped.data!.stopNode.node.state).toBe('STOPPING');
     expect(await until(state, (s) => s === 'STOPPED')).toBe('STOPPED');
-    const started = await t.gql<{ startNode: { state: string } }>('mutation($id: ID!) { startNode(id: $id) { state } }', { id });
-    expect(['STARTING', 'RUNNING']).toContain(started.data!.startNode.state);
-    const destroyed = await t.gql<{ destroyNode: boolean }>('mutation($id: ID!) { destroyNode(id: $id) }', { id });
-    expect(destroyed.data!.destroyNode).toBe(true);
+    const started = await t.gql<{ startNode: { node: { state: string } } }>('mutation($id: ID!) { startNode(input: { id: $id }) { node { state } } }', { id });
+    expect(['STARTING', 'RUNNING']).toContain(started.data!.startNode.node.state);
+    const deleted = await t.gql<{ deleteNode: { deletedId: string } }>('mutation($id: ID!) { deleteNode(input: { id: $id }) { deletedId } }', { id });
+    expect(deleted.data!.deleteNode.deletedId).toBe(id);
     expect(await until(state, (s) => s === undefined || s === 'TERMINATED')).toMatch(/^(TERMINATED)?$|undefined/);
   });
 
   it('names the argument at fault in errors', async () => {
     const cases: [string, Record<string, unknown>, string][] = [
       ['{ nodes(first: 0) { totalCount } }', {}, 'first'],
-      ['{ nodes(accounts: ["nope"]) { totalCount } }', {}, 'accounts'],
-      ['{ nodes(accounts: ["local"]) { totalCount } }', {}, 'accounts'],
+      ['{ nodes(first: 1, last: 1) { totalCount } }', {}, 'last'],
+      ['{ nodes(filter: { accounts: ["nope"] }) { totalCount } }', {}, 'filter.accounts'],
+      ['{ nodes(filter: { accounts: ["local"] }) { totalCount } }', {}, 'filter.accounts'],
       ['{ nodes(after: "%%%") { totalCount } }', {}, 'after'],
+      ['{ nodes(before: "%%%") { totalCount } }', {}, 'before'],
       ['{ node(id: "not-an-id") { id } }', {}, 'id'],
-      ['mutation($i: CreateNodeInput!) { createNode(input: $i) { id } }', { i: { account: 'sandbox', name: 'x', size: 'no-such-size', image: 'x' } }, 'size'],
-      ['mutation($i: CreateNodeInput!) { createNode(input: $i) { id } }', { i: { account: 'ghost', name: 'x', size: 'a', image: 'b' } }, 'input.account'],
+      ['mutation($i: CreateNodeInput!) { createNode(input: $i) { node { id } } }', { i: { account: 'sandbox', name: 'x', size: 'no-such-size', image: 'x' } }, 'size'],
+      ['mutation($i: CreateNodeInput!) { createNode(input: $i) { node { id } } }', { i: { account: 'ghost', name: 'x', size: 'a', image: 'b' } }, 'input.account'],
+      ['mutation { rebootNode(input: { id: "x" }) { node { id } } }', {}, 'input.id'],
     ];
     for (const [query, variables, argument] of cases) {
       const r = await t.gql(query, variables);

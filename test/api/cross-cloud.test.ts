@@ -5,7 +5,7 @@ import { NOVA_DEMO_USER, startRealNova, type RealNova } from '../helpers/nova.ts
 
 // The README's cross-cloud query, run against recorded EC2 responses and a real Nova API.
 const QUERY = `{
-  nodes(accounts: ["aws-prod", "openstack"], first: 100) {
+  nodes(filter: { accounts: ["aws-prod", "openstack"] }, first: 100) {
     totalCount
     edges { node { name state region publicIps size { name ram price } image { name } } }
     failures { account code message }
@@ -43,13 +43,13 @@ describe('api: one query across EC2 and OpenStack', () => {
   });
 
   it('lists nodes of both clouds in one answer, with sizes and images resolved per cloud', async () => {
-    const flavors = await t.gql<{ sizes: { nativeId: string; name: string }[]; images: { edges: { node: { nativeId: string } }[] } }>(
-      '{ sizes(account: "openstack") { nativeId name } images(account: "openstack", first: 1) { edges { node { nativeId } } } }',
+    const flavors = await t.gql<{ sizes: { nodes: { nativeId: string; name: string }[] }; images: { nodes: { nativeId: string }[] } }>(
+      '{ sizes(filter: { accounts: ["openstack"] }) { nodes { nativeId name } } images(filter: { accounts: ["openstack"] }, first: 1) { nodes { nativeId } } }',
     );
     expect(flavors.errors).toBeUndefined();
-    const created = await t.gql<{ createNode: { id: string } }>(
-      'mutation($s: ID!, $i: ID!) { createNode(input: { account: "openstack", name: "os-web-1", size: $s, image: $i }) { id } }',
-      { s: flavors.data!.sizes[0]!.nativeId, i: flavors.data!.images.edges[0]!.node.nativeId },
+    const created = await t.gql<{ createNode: { node: { id: string } } }>(
+      'mutation($s: ID!, $i: ID!) { createNode(input: { account: "openstack", name: "os-web-1", size: $s, image: $i }) { node { id } } }',
+      { s: flavors.data!.sizes.nodes[0]!.nativeId, i: flavors.data!.images.nodes[0]!.nativeId },
     );
     expect(created.errors).toBeUndefined();
 
@@ -62,7 +62,7 @@ describe('api: one query across EC2 and OpenStack', () => {
     const fromOpenStack = r.data!.nodes.edges.filter((e) => e.node.region === 'RegionOne');
     expect(fromAws.length).toBeGreaterThan(0);
     expect(fromOpenStack.length).toBeGreaterThan(0);
-    expect(fromOpenStack.find((e) => e.node.name === 'os-web-1')!.node.size?.name).toBe(flavors.data!.sizes[0]!.name);
+    expect(fromOpenStack.find((e) => e.node.name === 'os-web-1')!.node.size?.name).toBe(flavors.data!.sizes.nodes[0]!.name);
     expect(fromAws.every((e) => e.node.size?.name)).toBe(true);
     expect(t.calls('aws-prod', 'DescribeInstances')).toBeGreaterThanOrEqual(1);
     expect(ec2.failures).toEqual([]);

@@ -8,12 +8,13 @@ import { collect, wsClient } from '../helpers/ws-client.ts';
 type DeploymentData = {
   id: string;
   status: string;
+  account: { id: string };
   error: { code: string; message: string } | null;
   node: { name: string; state: string } | null;
   steps: { kind: string; status: string; exitCode: number | null; stdout: string; stderr: string }[];
 };
 
-const FIELDS = 'id status error { code message } node { name state } steps { kind status exitCode stdout stderr }';
+const FIELDS = 'id status account { id } error { code message } node { name state } steps { kind status exitCode stdout stderr }';
 
 let sshd: SshdFixture;
 let t: TestApp;
@@ -33,10 +34,10 @@ afterAll(async () => {
 });
 
 async function refs() {
-  const r = await t.gql<{ sizes: { nativeId: string }[]; images: { edges: { node: { nativeId: string } }[] } }>(
-    '{ sizes(account: "lab") { nativeId } images(account: "lab", first: 1) { edges { node { nativeId } } } }',
+  const r = await t.gql<{ sizes: { nodes: { nativeId: string }[] }; images: { nodes: { nativeId: string }[] } }>(
+    '{ sizes(filter: { accounts: ["lab"] }) { nodes { nativeId } } images(filter: { accounts: ["lab"] }, first: 1) { nodes { nativeId } } }',
   );
-  return { size: r.data!.sizes[0]!.nativeId, image: r.data!.images.edges[0]!.node.nativeId };
+  return { size: r.data!.sizes.nodes[0]!.nativeId, image: r.data!.images.nodes[0]!.nativeId };
 }
 
 async function finished(id: string): Promise<DeploymentData> {
@@ -57,8 +58,8 @@ describe('api: deployNode over SSH', () => {
     const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), raw]);
     const publicKey = `ssh-ed25519 ${blob.toString('base64')} deploy-test`;
     const { size, image } = await refs();
-    const r = await t.gql<{ deployNode: DeploymentData }>(
-      `mutation($input: DeployNodeInput!) { deployNode(input: $input) { ${FIELDS} } }`,
+    const r = await t.gql<{ deployNode: { deployment: DeploymentData } }>(
+      `mutation($input: DeployNodeInput!) { deployNode(input: $input) { deployment { ${FIELDS} } } }`,
       {
         input: {
           create: { account: 'lab', name: 'web-1', size, image },
@@ -68,8 +69,9 @@ describe('api: deployNode over SSH', () => {
       },
     );
     expect(r.errors).toBeUndefined();
-    const id = r.data!.deployNode.id;
-    expect(['PENDING', 'WAITING_FOR_NODE']).toContain(r.data!.deployNode.status);
+    const id = r.data!.deployNode.deployment.id;
+    expect(['PENDING', 'WAITING_FOR_NODE']).toContain(r.data!.deployNode.deployment.status);
+    expect(r.data!.deployNode.deployment.account).toEqual({ id: 'lab' });
 
     const client = wsClient(t.url);
     const progress = collect<{ deploymentProgress: { type: string; chunk: string | null; stream: string | null; step: { status: string } | null; deployment: { status: string } | null } }>(
@@ -87,8 +89,8 @@ describe('api: deployNode over SSH', () => {
     expect(d.status).toBe('SUCCEEDED');
     expect(d.node).toMatchObject({ name: 'web-1', state: 'RUNNING' });
     expect(d.steps.map((s) => [s.kind, s.status, s.exitCode])).toEqual([
-      ['sshKey', 'SUCCEEDED', 0],
-      ['script', 'SUCCEEDED', 0],
+      ['SSH_KEY', 'SUCCEEDED', 0],
+      ['SCRIPT', 'SUCCEEDED', 0],
     ]);
     expect(d.steps[1]!.stdout).toBe('first\nsecond\n');
     expect(d.steps[1]!.stderr).toBe('oops\n');
@@ -105,14 +107,16 @@ describe('api: deployNode over SSH', () => {
   }, 90_000);
 
   it('reports a failing step with its exit code and stderr, and refuses a wrong host key', async () => {
-    const nodes = await t.gql<{ nodes: { edges: { node: { id: string; name: string } }[] } }>('{ nodes(accounts: ["lab"]) { edges { node { id name } } } }');
+    const nodes = await t.gql<{ nodes: { edges: { node: { id: string; name: string } }[] } }>('{ nodes(filter: { accounts: ["lab"] }) { edges { node { id name } } } }');
     const node = nodes.data!.nodes.edges.find((e) => e.node.name === 'web-1')!.node;
     const ssh = { username: sshd.username, port: sshd.port, keyRef: 'lab', hostKeyFingerprint: sshd.hostKeyFingerprint, timeoutMs: 20_000 };
-    const failing = await t.gql<{ deployToNode: { id: string } }>(
-      'mutation($n: ID!, $s: [DeployStepInput!]!, $ssh: SshInput!) { deployToNode(node: $n, steps: $s, ssh: $ssh) { id } }',
-      { n: node.id, s: [{ script: { script: 'echo broken >&2; exit 3' } }, { script: { script: 'echo never' } }], ssh },
-    );
-    const f = await finished(failing.data!.deployToNode.id);
+    const deployTo = 'mutation($n: ID!, $s: [DeployStepInput!]!, $ssh: SshInput!) { deployToNode(input: { node: $n, steps: $s, ssh: $ssh }) { deployment { id } } }';
+    const failing = await t.gql<{ deployToNode: { deployment: { id: string } } }>(deployTo, {
+      n: node.id,
+      s: [{ script: { script: 'echo broken >&2; exit 3' } }, { script: { script: 'echo never' } }],
+      ssh,
+    });
+    const f = await finished(failing.data!.deployToNode.deployment.id);
     expect(f.status).toBe('FAILED');
     expect(f.steps.map((s) => [s.status, s.exitCode])).toEqual([
       ['FAILED', 3],
@@ -120,22 +124,30 @@ describe('api: deployNode over SSH', () => {
     ]);
     expect(f.steps[0]!.stderr).toBe('broken\n');
 
-    const wrong = await t.gql<{ deployToNode: { id: string } }>(
-      'mutation($n: ID!, $s: [DeployStepInput!]!, $ssh: SshInput!) { deployToNode(node: $n, steps: $s, ssh: $ssh) { id } }',
-      { n: node.id, s: [{ script: { script: 'echo should-not-run' } }], ssh: { ...ssh, hostKeyFingerprint: 'SHA256:' + 'A'.repeat(43) } },
-    );
-    const w = await finished(wrong.data!.deployToNode.id);
+    const wrong = await t.gql<{ deployToNode: { deployment: { id: string } } }>(deployTo, {
+      n: node.id,
+      s: [{ script: { script: 'echo should-not-run' } }],
+      ssh: { ...ssh, hostKeyFingerprint: 'SHA256:' + 'A'.repeat(43) },
+    });
+    const w = await finished(wrong.data!.deployToNode.deployment.id);
     expect(w.status).toBe('FAILED');
     expect(w.error?.code).toBe('HOST_KEY_MISMATCH');
     expect(w.steps[0]!.status).not.toBe('SUCCEEDED');
   }, 90_000);
 
   it('names the argument when the key reference or a step is wrong', async () => {
-    const nodes = await t.gql<{ nodes: { edges: { node: { id: string } }[] } }>('{ nodes(accounts: ["lab"], first: 1) { edges { node { id } } } }');
+    const nodes = await t.gql<{ nodes: { edges: { node: { id: string } }[] } }>('{ nodes(filter: { accounts: ["lab"] }, first: 1) { edges { node { id } } } }');
     const n = nodes.data!.nodes.edges[0]!.node.id;
-    const badKey = await t.gql('mutation($n: ID!) { deployToNode(node: $n, steps: [{ script: { script: "true" } }], ssh: { username: "x", keyRef: "nope" }) { id } }', { n });
-    expect(badKey.errors?.[0]?.message).toContain('ssh.keyRef');
-    const twoKinds = await t.gql('mutation($n: ID!) { deployToNode(node: $n, steps: [{ script: { script: "true" }, file: { path: "/tmp/x", content: "" } }], ssh: { username: "x", keyRef: "lab" }) { id } }', { n });
-    expect(twoKinds.errors?.[0]?.message).toContain('steps[0]');
+    const badKey = await t.gql(
+      'mutation($n: ID!) { deployToNode(input: { node: $n, steps: [{ script: { script: "true" } }], ssh: { username: "x", keyRef: "nope" } }) { deployment { id } } }',
+      { n },
+    );
+    expect(badKey.errors?.[0]?.message).toContain('input.ssh.keyRef');
+    expect(badKey.errors?.[0]?.extensions?.argument).toBe('input.ssh.keyRef');
+    const twoKinds = await t.gql(
+      'mutation($n: ID!) { deployToNode(input: { node: $n, steps: [{ script: { script: "true" }, file: { path: "/tmp/x", content: "" } }], ssh: { username: "x", keyRef: "lab" } }) { deployment { id } } }',
+      { n },
+    );
+    expect(twoKinds.errors?.[0]?.message).toContain('input.steps[0]');
   });
 });

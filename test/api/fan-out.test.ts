@@ -17,7 +17,7 @@ describe('api: fan-out, partial failure and batching', () => {
 
   it('answers from the healthy accounts and reports the failing ones in failures and top-level errors', async () => {
     const r = await t.gql<{ nodes: { totalCount: number; edges: { node: { id: string } }[]; failures: { account: string; code: string; provider: string; retryable: boolean }[] } }>(
-      '{ nodes(accounts: ["healthy", "throttled", "slow"]) { totalCount edges { node { id } } failures { account provider region code message retryable } } }',
+      '{ nodes(filter: { accounts: ["healthy", "throttled", "slow"] }) { totalCount edges { node { id } } failures { account provider region code message retryable } } }',
     );
     expect(r.data!.nodes.edges.length).toBeGreaterThan(0);
     const failures = Object.fromEntries(r.data!.nodes.failures.map((f) => [f.account, f]));
@@ -38,7 +38,7 @@ describe('api: fan-out, partial failure and batching', () => {
       all: t.calls('big'),
     };
     const r = await t.gql<{ nodes: { edges: { node: { image: { id: string } | null; size: { id: string } | null; location: { id: string } | null } }[] } }>(
-      '{ nodes(accounts: ["big"], first: 1000) { edges { node { id image { id name } size { id name price } location { id name } } } } }',
+      '{ nodes(filter: { accounts: ["big"] }, first: 1000) { edges { node { id image { id name } size { id name price } location { id name } } } } }',
     );
     expect(r.errors).toBeUndefined();
     expect(r.data!.nodes.edges).toHaveLength(50);

@@ -42,7 +42,7 @@ describe('api: two replicas through Redis', () => {
   it('delivers an event to subscribers on both replicas, polls on one, and fails over when it dies', async () => {
     const ca = wsClient(a.url);
     const cb = wsClient(b.url);
-    const query = 'subscription { nodeChanged(accounts: ["shared"]) { kind source node { name } } }';
+    const query = 'subscription { nodeChanged(filter: { accounts: ["shared"] }) { kind source node { name } } }';
     const sa = collect<{ nodeChanged: { kind: string; node: { name: string } } }>(ca, query);
     const sb = collect<{ nodeChanged: { kind: string; node: { name: string } } }>(cb, query);
     // why: an event published before a replica listens on its channel is not for that subscriber
@@ -65,18 +65,18 @@ describe('api: two replicas through Redis', () => {
     const refs = await (await fetch(`${a.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ sizes(account: "shared") { nativeId } images(account: "shared", first: 1) { edges { node { nativeId } } } }' }),
-    })).json() as { data: { sizes: { nativeId: string }[]; images: { edges: { node: { nativeId: string } }[] } } };
+      body: JSON.stringify({ query: '{ sizes(filter: { accounts: ["shared"] }) { nodes { nativeId } } images(filter: { accounts: ["shared"] }, first: 1) { nodes { nativeId } } }' }),
+    })).json() as { data: { sizes: { nodes: { nativeId: string }[] }; images: { nodes: { nativeId: string }[] } } };
     const create = await fetch(`${a.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        query: 'mutation($s: ID!, $i: ID!) { createNode(input: { account: "shared", name: "from-a", size: $s, image: $i }) { id } }',
-        variables: { s: refs.data.sizes[0]!.nativeId, i: refs.data.images.edges[0]!.node.nativeId },
+        query: 'mutation($s: ID!, $i: ID!) { createNode(input: { account: "shared", name: "from-a", size: $s, image: $i }) { node { id } } }',
+        variables: { s: refs.data.sizes.nodes[0]!.nativeId, i: refs.data.images.nodes[0]!.nativeId },
       }),
     });
     expect(create.status).toBe(200);
-    expect(await create.json()).toMatchObject({ data: { createNode: { id: expect.any(String) } } });
+    expect(await create.json()).toMatchObject({ data: { createNode: { node: { id: expect.any(String) } } } });
     const logs = () => `\nreplica a stderr:\n${a.stderr()}\nreplica b stderr:\n${b.stderr()}`;
     const [[ea], [eb]] = await Promise.all([sa.waitFor(1), sb.waitFor(1)]).catch((err: Error) => {
       throw new Error(err.message + logs());

@@ -18,14 +18,18 @@ async function upload(containerId: string, name: string, content: string | Uint8
   form.set(
     'operations',
     JSON.stringify({
-      query: 'mutation($c: ID!, $n: String!, $f: File!, $m: JSON) { uploadObject(container: $c, name: $n, file: $f, metadata: $m) { id name size hash contentType metadata } }',
+      query:
+        'mutation($c: ID!, $n: String!, $f: File!, $m: JSON) { uploadObject(input: { container: $c, name: $n, file: $f, metadata: $m }) { object { id name size hash contentType metadata } } }',
       variables: { c: containerId, n: name, f: null, ...extra },
     }),
   );
   form.set('map', JSON.stringify({ 0: ['variables.f'] }));
   form.set('0', new Blob([content as BlobPart], { type: 'text/plain' }), name);
   const res = await fetch(`${t.url}/graphql`, { method: 'POST', body: form });
-  return { status: res.status, body: (await res.json()) as { data?: { uploadObject: Record<string, unknown> } | null; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { data?: { uploadObject: { object: Record<string, unknown> } } | null; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  };
 }
 
 function rawPut(pathname: string, body: string): Promise<number> {
@@ -44,21 +48,21 @@ describe('api: storage on local', () => {
   let containerId = '';
 
   it('creates a container and lists it', async () => {
-    const r = await t.gql<{ createContainer: { id: string; name: string } }>('mutation { createContainer(account: "local", name: "photos") { id name } }');
+    const r = await t.gql<{ createContainer: { container: { id: string; name: string } } }>('mutation { createContainer(input: { account: "local", name: "photos" }) { container { id name } } }');
     expect(r.errors).toBeUndefined();
-    containerId = r.data!.createContainer.id;
+    containerId = r.data!.createContainer.container.id;
     const list = await t.gql<{ containers: { edges: { node: { name: string; objectCount: number } }[] } }>('{ containers { edges { node { name objectCount } } } }');
     expect(list.data!.containers.edges.map((e) => e.node.name)).toContain('photos');
-    const again = await t.gql('mutation { createContainer(account: "local", name: "photos") { id } }');
+    const again = await t.gql('mutation { createContainer(input: { account: "local", name: "photos" }) { container { id } } }');
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
 
   it('uploads small objects with the multipart spec and reads them back', async () => {
     const r = await upload(containerId, 'a/hello.txt', 'hello world', { m: { owner: 'ann' } });
     expect(r.body.errors).toBeUndefined();
-    expect(r.body.data!.uploadObject).toMatchObject({ name: 'a/hello.txt', size: 11, hash: '5eb63bbbe01eeed093cb22bb8f5acdc3', metadata: { owner: 'ann' } });
+    expect(r.body.data!.uploadObject.object).toMatchObject({ name: 'a/hello.txt', size: 11, hash: '5eb63bbbe01eeed093cb22bb8f5acdc3', metadata: { owner: 'ann' } });
     for (const n of ['b.txt', 'c.txt', 'd.txt']) await upload(containerId, n, n);
-    const id = r.body.data!.uploadObject.id as string;
+    const id = r.body.data!.uploadObject.object.id as string;
     const got = await t.gql<{ object: { name: string; container: { name: string }; downloadUrl: string } }>(
       'query($id: ID!) { object(id: $id) { name container { name } downloadUrl(expiresIn: 60) } }',
       { id },
@@ -72,29 +76,40 @@ describe('api: storage on local', () => {
     expect([200, 401]).toContain(tampered.status);
   });
 
-  it('pages objects with prefix, first and after', async () => {
-    const q = 'query($id: ID!, $after: String, $prefix: String) { container(id: $id) { objects(first: 2, after: $after, prefix: $prefix) { edges { node { name } } pageInfo { hasNextPage endCursor } } } }';
+  it('pages objects with prefix, first and after, with the total where it is known', async () => {
+    const q =
+      'query($id: ID!, $after: String, $prefix: String, $first: Int = 2) { container(id: $id) { objects(first: $first, after: $after, prefix: $prefix) { totalCount edges { node { name } } pageInfo { hasNextPage endCursor } } } }';
     const names: string[] = [];
+    const totals: (number | null)[] = [];
     let after: string | null = null;
     for (let i = 0; i < 5; i++) {
-      const r: { data?: { container: { objects: { edges: { node: { name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } } } | null } =
+      const r: { data?: { container: { objects: { totalCount: number | null; edges: { node: { name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } } } | null } =
         await t.gql(q, { id: containerId, after });
       names.push(...r.data!.container.objects.edges.map((e) => e.node.name));
+      totals.push(r.data!.container.objects.totalCount);
       if (!r.data!.container.objects.pageInfo.hasNextPage) break;
       after = r.data!.container.objects.pageInfo.endCursor;
     }
     expect(names).toEqual(['a/hello.txt', 'b.txt', 'c.txt', 'd.txt']);
-    const prefixed = await t.gql<{ container: { objects: { edges: { node: { name: string } }[] } } }>(q, { id: containerId, prefix: 'a/' });
+    // why: the local driver reports the container's object count, so every page of the unfiltered listing knows the total
+    expect(totals).toEqual([4, 4]);
+    const prefixed = await t.gql<{ container: { objects: { totalCount: number; edges: { node: { name: string } }[] } } }>(q, { id: containerId, prefix: 'a/' });
     expect(prefixed.data!.container.objects.edges.map((e) => e.node.name)).toEqual(['a/hello.txt']);
+    expect(prefixed.data!.container.objects.totalCount).toBe(1);
+    const partial = await t.gql<{ container: { objects: { totalCount: number | null } } }>(q, { id: containerId, prefix: '', first: 1 });
+    expect(partial.data!.container.objects.totalCount).toBe(4);
+    const completeUnderPrefix = await t.gql<{ container: { objects: { totalCount: number | null } } }>(q, { id: containerId, prefix: 'c', first: 1 });
+    expect(completeUnderPrefix.data!.container.objects.totalCount).toBe(1);
   });
 
   it('hands out an upload URL that accepts a streamed PUT', async () => {
-    const r = await t.gql<{ createUploadUrl: { url: string; method: string; expiresAt: string } }>(
-      'mutation($c: ID!) { createUploadUrl(container: $c, name: "via-url.bin", expiresIn: 120) { url method headers expiresAt } }',
+    const r = await t.gql<{ createUploadUrl: { uploadUrl: { url: string; method: string; expiresAt: string } } }>(
+      'mutation($c: ID!) { createUploadUrl(input: { container: $c, name: "via-url.bin", expiresIn: 120 }) { uploadUrl { url method headers expiresAt } } }',
       { c: containerId },
     );
-    expect(r.data!.createUploadUrl.method).toBe('PUT');
-    const put = await fetch(r.data!.createUploadUrl.url, { method: 'PUT', body: 'streamed body', headers: { 'content-type': 'application/x-test' } });
+    const uploadUrl = r.data!.createUploadUrl.uploadUrl;
+    expect(uploadUrl.method).toBe('PUT');
+    const put = await fetch(uploadUrl.url, { method: 'PUT', body: 'streamed body', headers: { 'content-type': 'application/x-test' } });
     expect(put.status).toBe(201);
     const json = (await put.json()) as { id: string; size: number; hash: string };
     expect(json.size).toBe(13);
@@ -122,24 +137,24 @@ describe('api: storage on local', () => {
       const status = await rawPut(`/objects/${containerId}/${name}`, 'x');
       expect(status, name).toBe(400);
     }
-    const bad = await t.gql('mutation { createContainer(account: "local", name: "..") { id } }');
+    const bad = await t.gql('mutation { createContainer(input: { account: "local", name: ".." }) { container { id } } }');
     expect(bad.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
     expect(existsSync(path.join(t.dataDir, '..', 'escape.txt'))).toBe(false);
   });
 
   it('deletes objects and refuses to delete a non-empty container', async () => {
-    const refused = await t.gql('mutation($id: ID!) { deleteContainer(id: $id) }', { id: containerId });
+    const refused = await t.gql('mutation($id: ID!) { deleteContainer(input: { id: $id }) { deletedId } }', { id: containerId });
     expect(refused.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const list = await t.gql<{ container: { objects: { edges: { node: { id: string } }[] } } }>(
       'query($id: ID!) { container(id: $id) { objects { edges { node { id } } } } }',
       { id: containerId },
     );
     for (const e of list.data!.container.objects.edges) {
-      const r = await t.gql<{ deleteObject: boolean }>('mutation($id: ID!) { deleteObject(id: $id) }', { id: e.node.id });
-      expect(r.data!.deleteObject).toBe(true);
+      const r = await t.gql<{ deleteObject: { deletedId: string } }>('mutation($id: ID!) { deleteObject(input: { id: $id }) { deletedId } }', { id: e.node.id });
+      expect(r.data!.deleteObject.deletedId).toBe(e.node.id);
     }
-    const ok = await t.gql<{ deleteContainer: boolean }>('mutation($id: ID!) { deleteContainer(id: $id) }', { id: containerId });
-    expect(ok.data!.deleteContainer).toBe(true);
+    const ok = await t.gql<{ deleteContainer: { deletedId: string } }>('mutation($id: ID!) { deleteContainer(input: { id: $id }) { deletedId } }', { id: containerId });
+    expect(ok.data!.deleteContainer.deletedId).toBe(containerId);
     const gone = await t.gql<{ container: null }>('query($id: ID!) { container(id: $id) { id } }', { id: containerId });
     expect(gone.data!.container).toBeNull();
   });
@@ -156,8 +171,8 @@ describe('api: access rules with an API token', () => {
   it('requires the bearer token for GraphQL and transfers, and accepts signed URLs without it', async () => {
     expect((await fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ accounts { id } }"}' })).status).toBe(401);
     const auth = { authorization: `Bearer ${token}` };
-    const c = await s.gql<{ createContainer: { id: string } }>('mutation { createContainer(account: "local", name: "c") { id } }', {}, auth);
-    const cid = c.data!.createContainer.id;
+    const c = await s.gql<{ createContainer: { container: { id: string } } }>('mutation { createContainer(input: { account: "local", name: "c" }) { container { id } } }', {}, auth);
+    const cid = c.data!.createContainer.container.id;
     expect((await fetch(`${s.url}/objects/${cid}/x.txt`, { method: 'PUT', body: 'x' })).status).toBe(401);
     const put = await fetch(`${s.url}/objects/${cid}/x.txt`, { method: 'PUT', body: 'hello', headers: auth });
     expect(put.status).toBe(201);

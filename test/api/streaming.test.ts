@@ -44,7 +44,9 @@ describe('api: streaming transfers through GET/PUT /objects', () => {
   }
 
   it('streams 200 MiB up and down, with ranges, while the server RSS grows by less than 50 MB', async () => {
-    const { createContainer } = await gql<{ createContainer: { id: string } }>('mutation { createContainer(account: "local", name: "big") { id } }');
+    const { createContainer: { container: createContainer } } = await gql<{ createContainer: { container: { id: string } } }>(
+      'mutation { createContainer(input: { account: "local", name: "big" }) { container { id } } }',
+    );
     // warm up the code paths before taking the baseline
     const warm = await fetch(`${s.url}/objects/${createContainer.id}/warm`, { method: 'PUT', body: 'warm' });
     expect(warm.status).toBe(201);

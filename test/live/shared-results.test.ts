@@ -9,9 +9,9 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 type Ev = { nodeChanged: Record<string, unknown> };
-const FULL = 'subscription($states: [NodeState!]) { nodeChanged(accounts: ["shared"], states: $states) { kind source state node { name } } }';
-const INCLUDE = 'subscription($withNode: Boolean!) { nodeChanged(accounts: ["shared"]) { kind node @include(if: $withNode) { name } } }';
-const SHORT = 'subscription { nodeChanged(accounts: ["shared"]) { kind } }';
+const FULL = 'subscription($states: [NodeState!]) { nodeChanged(filter: { accounts: ["shared"], states: $states }) { kind source state node { name } } }';
+const INCLUDE = 'subscription($withNode: Boolean!) { nodeChanged(filter: { accounts: ["shared"] }) { kind node @include(if: $withNode) { name } } }';
+const SHORT = 'subscription { nodeChanged(filter: { accounts: ["shared"] }) { kind } }';
 
 describe('live: one execution per event for identical subscriptions', () => {
   it('shares results only between the same document and variables, over one or several connections', async () => {
@@ -25,12 +25,12 @@ describe('live: one execution per event for identical subscriptions', () => {
     const withNode = collect<Ev>(a, INCLUDE, { withNode: true });
     const withoutNode = collect<Ev>(b, INCLUDE, { withNode: false });
     await new Promise((r) => setTimeout(r, 400));
-    const sizes = await t.gql<{ sizes: { nativeId: string }[]; images: { edges: { node: { nativeId: string } }[] } }>(
-      '{ sizes(account: "shared") { nativeId } images(account: "shared", first: 1) { edges { node { nativeId } } } }',
+    const sizes = await t.gql<{ sizes: { nodes: { nativeId: string }[] }; images: { nodes: { nativeId: string }[] } }>(
+      '{ sizes(filter: { accounts: ["shared"] }) { nodes { nativeId } } images(filter: { accounts: ["shared"] }, first: 1) { nodes { nativeId } } }',
     );
-    const size = sizes.data!.sizes[0]!.nativeId;
-    const image = sizes.data!.images.edges[0]!.node.nativeId;
-    const created = await t.gql(`mutation { createNode(input: { account: "shared", name: "twin", size: "${size}", image: "${image}" }) { id } }`);
+    const size = sizes.data!.sizes.nodes[0]!.nativeId;
+    const image = sizes.data!.images.nodes[0]!.nativeId;
+    const created = await t.gql(`mutation { createNode(input: { account: "shared", name: "twin", size: "${size}", image: "${image}" }) { node { id } } }`);
     expect(created.errors).toBeUndefined();
 
     // CREATED (PENDING, from the mutation) then UPDATED to RUNNING (from the poller)

@@ -40,6 +40,7 @@ export function resolveStorageRoot(options: LocalOptions, env: NodeJS.ProcessEnv
 
 export const localProvider: ProviderDefinition = {
   name: DRIVER_NAME,
+  title: 'Local folders',
   services: ['STORAGE'],
   regional: false,
   validate: (account) => validateLocalOptions(account.options),

@@ -14,6 +14,7 @@ export type { SandboxOptions } from './options.ts';
 
 export const sandboxProvider: ProviderDefinition = {
   name: DRIVER_NAME,
+  title: 'skygraph sandbox',
   services: ['COMPUTE', 'LOADBALANCER'],
   regional: false,
   validate: (account) => validateSandboxOptions(account.options),

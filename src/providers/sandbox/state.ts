@@ -8,6 +8,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import type {
+  SnapshotState,
+  VolumeState,
   Algorithm,
   BalancerState,
   DriverContext,
@@ -48,7 +50,7 @@ export interface VolumeRecord {
   locationId: string;
   createdAt: Date;
   snapshotId: string | null;
-  life: Lifecycle<string>;
+  life: Lifecycle<VolumeState>;
   nodeId: string | null;
   device: string | null;
 }
@@ -59,7 +61,7 @@ export interface SnapshotRecord {
   name: string | null;
   size: number;
   createdAt: Date;
-  life: Lifecycle<string>;
+  life: Lifecycle<SnapshotState>;
 }
 
 export interface KeyPairRecord {

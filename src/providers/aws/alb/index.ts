@@ -23,6 +23,7 @@ export type { AlbOptions } from './loadbalancer.ts';
 export function createAlbProvider(deps: ElbApiDeps = {}): ProviderDefinition {
   return {
     name: DRIVER_NAME,
+    title: 'AWS Application Load Balancer',
     services: ['LOADBALANCER'],
     regional: true,
     defaultRegion: DEFAULT_REGION,

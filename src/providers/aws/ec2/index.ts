@@ -22,6 +22,7 @@ const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 export const ec2Provider: ProviderDefinition = {
   name: DRIVER_NAME,
+  title: 'Amazon EC2',
   services: ['COMPUTE'],
   regional: true,
   defaultRegion: DEFAULT_REGION,

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
-import type { ComputeDriver, Image, Volume, VolumeSnapshot } from '../../types.ts';
+import type { ComputeDriver, Image, SnapshotState, Volume, VolumeSnapshot, VolumeState } from '../../types.ts';
 import { DRIVER_NAME, filterParams, listParams, type Ec2Api, type Ec2Params, type XmlObject } from './api.ts';
 import { items, text, toTags } from './mappers.ts';
 
@@ -33,7 +33,7 @@ type VolumeMethods = Required<
 >;
 
 /** EBS volume status -> Libcloud StorageVolumeState */
-const VOLUME_STATE: Record<string, string> = {
+const VOLUME_STATE: Record<string, VolumeState> = {
   creating: 'creating',
   available: 'available',
   'in-use': 'inuse',
@@ -43,7 +43,7 @@ const VOLUME_STATE: Record<string, string> = {
 };
 
 /** EBS snapshot status -> Libcloud VolumeSnapshotState */
-const SNAPSHOT_STATE: Record<string, string> = {
+const SNAPSHOT_STATE: Record<string, SnapshotState> = {
   pending: 'creating',
   completed: 'available',
   error: 'error',

@@ -23,6 +23,7 @@ const LIST_OPTIONS = ['availabilityZones', 'subnets', 'securityGroups'] as const
 export function createElbProvider(deps: ElbApiDeps = {}): ProviderDefinition {
   return {
     name: DRIVER_NAME,
+    title: 'AWS Classic Load Balancer',
     services: ['LOADBALANCER'],
     regional: true,
     defaultRegion: DEFAULT_REGION,

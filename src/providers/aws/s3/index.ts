@@ -86,6 +86,7 @@ export function awsS3Endpoint(region: string): URL {
 
 export const s3Provider: ProviderDefinition = {
   name: DRIVER_NAME,
+  title: 'Amazon S3 (or S3-compatible)',
   services: ['STORAGE'],
   regional: true,
   defaultRegion: DEFAULT_REGION,

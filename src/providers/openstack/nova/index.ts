@@ -63,6 +63,7 @@ const OPTION_KEYS = ['cloud', 'imageEndpoint', 'prices'];
 export function createNovaProvider(variant: NovaVariant, deps: NovaDeps = {}): ProviderDefinition {
   return {
     name: variant.name,
+    title: variant.name === 'rackspace' ? 'Rackspace Cloud Servers' : 'OpenStack Nova',
     services: ['COMPUTE'],
     regional: true,
     ...(variant.regionCountries ? {} : { defaultRegion: OPENSTACK_DEFAULT_REGION }),

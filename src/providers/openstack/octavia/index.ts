@@ -43,6 +43,7 @@ const DEFAULT_REGION = 'RegionOne';
 export function createOctaviaProvider(deps: OctaviaDeps = {}): ProviderDefinition {
   return {
     name: DRIVER_NAME,
+    title: 'OpenStack Octavia',
     services: ['LOADBALANCER'],
     regional: true,
     defaultRegion: DEFAULT_REGION,

@@ -162,6 +162,7 @@ function lazyStorage(ctx: DriverContext, name: string): { storage: StorageDriver
 
 export const swiftProvider: ProviderDefinition = {
   name: 'swift',
+  title: 'OpenStack Swift',
   services: ['STORAGE'],
   regional: false,
   validate: (account) => validateOptions('swift', account),
@@ -173,6 +174,7 @@ export const swiftProvider: ProviderDefinition = {
 
 export const cloudfilesProvider: ProviderDefinition = {
   name: 'cloudfiles',
+  title: 'Rackspace Cloud Files',
   services: ['STORAGE'],
   regional: true,
   validate: (account) => validateOptions('cloudfiles', account),

@@ -43,6 +43,7 @@ export interface ClbDeps {
 export function createClbProvider(deps: ClbDeps = {}): ProviderDefinition {
   return {
     name: DRIVER_NAME,
+    title: 'Rackspace Cloud Load Balancers',
     services: ['LOADBALANCER'],
     regional: true,
     validate: validateClbAccount,

@@ -1,0 +1,113 @@
+/**
+ * The result cache shared by every request: provider listings per (account, region, operation,
+ * arguments), kept for the account's `cacheTtlMs`. Concurrent askers of the same listing share
+ * one upstream call; a mutation on the account drops its entries (and any listing still in flight
+ * from before it); a live poll stores what it just listed, so dashboards read what polls see.
+ */
+
+/** The cache's view of an account: its id and how long its listings stay fresh. */
+export interface CachePolicy {
+  /** milliseconds; 0 turns the cache off for the account */
+  ttlMs: number;
+}
+
+export interface ResultCache {
+  /**
+   * The fresh cached value, else `fetch()` shared with every concurrent asker of the same key.
+   * Failures are not kept.
+   */
+  get<T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>): Promise<T>;
+  /** the value when it is cached, settled and fresh; never calls upstream */
+  peek<T>(account: string, region: string | null, operation: string, args: unknown): T | undefined;
+  /**
+   * Stores a listing made elsewhere (a live poll). With `since` (from generation() before the
+   * listing started), a listing that an invalidation overtook is not stored.
+   */
+  put(account: string, region: string | null, operation: string, args: unknown, value: unknown, since?: number): void;
+  /** the account's invalidation count, to pass to put() */
+  generation(account: string): number;
+  /** drops every entry of the account, and keeps listings in flight from being stored */
+  invalidate(account: string): void;
+  /** entries held, for /metrics */
+  size(): number;
+}
+
+interface Entry {
+  promise: Promise<unknown>;
+  settled: boolean;
+  value: unknown;
+  /** Date.now() when the value arrived (or the fetch started, while in flight) */
+  at: number;
+}
+
+/** Bound on the entries of one account; the oldest are dropped past it. */
+const MAX_ENTRIES_PER_ACCOUNT = 512;
+
+export function createResultCache(policy: (account: string) => CachePolicy | undefined, clock: () => number = Date.now): ResultCache {
+  const accounts = new Map<string, { generation: number; entries: Map<string, Entry> }>();
+  const bucket = (account: string) => {
+    let b = accounts.get(account);
+    if (!b) accounts.set(account, (b = { generation: 0, entries: new Map() }));
+    return b;
+  };
+  const keyOf = (region: string | null, operation: string, args: unknown) => JSON.stringify([region, operation, args ?? null]);
+  const ttl = (account: string) => policy(account)?.ttlMs ?? 0;
+  const fresh = (account: string, e: Entry) => !e.settled || clock() - e.at < ttl(account);
+
+  const store = (account: string, key: string, entry: Entry) => {
+    const { entries } = bucket(account);
+    entries.delete(key);
+    entries.set(key, entry);
+    if (entries.size > MAX_ENTRIES_PER_ACCOUNT) entries.delete(entries.keys().next().value!);
+  };
+
+  return {
+    get<T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>): Promise<T> {
+      if (ttl(account) <= 0) return fetch();
+      const b = bucket(account);
+      const key = keyOf(region, operation, args);
+      const found = b.entries.get(key);
+      if (found && fresh(account, found)) return found.promise as Promise<T>;
+      const generation = b.generation;
+      const entry: Entry = { promise: Promise.resolve(), settled: false, value: undefined, at: clock() };
+      entry.promise = fetch().then(
+        (value) => {
+          // why: a mutation since the fetch started may have changed what it listed
+          if (b.generation !== generation || b.entries.get(key) !== entry) {
+            if (b.entries.get(key) === entry) b.entries.delete(key);
+            return value;
+          }
+          Object.assign(entry, { settled: true, value, at: clock() });
+          return value;
+        },
+        (err: unknown) => {
+          if (b.entries.get(key) === entry) b.entries.delete(key);
+          throw err;
+        },
+      );
+      store(account, key, entry);
+      return entry.promise as Promise<T>;
+    },
+    peek<T>(account: string, region: string | null, operation: string, args: unknown): T | undefined {
+      if (ttl(account) <= 0) return undefined;
+      const e = accounts.get(account)?.entries.get(keyOf(region, operation, args));
+      return e && e.settled && fresh(account, e) ? (e.value as T) : undefined;
+    },
+    put(account, region, operation, args, value, since) {
+      if (ttl(account) <= 0 || (since !== undefined && bucket(account).generation !== since)) return;
+      store(account, keyOf(region, operation, args), { promise: Promise.resolve(value), settled: true, value, at: clock() });
+    },
+    generation: (account) => bucket(account).generation,
+    invalidate(account) {
+      const b = accounts.get(account);
+      if (!b) return;
+      b.generation++;
+      b.entries.clear();
+    },
+    size() {
+      let n = 0;
+      for (const b of accounts.values()) n += b.entries.size;
+      return n;
+    },
+  };
+}
