@@ -7,39 +7,25 @@
  * over the calls (mostly the EC2 server rendering pages); skygraph = the rest (parse, map, GraphQL).
  *   npx tsx bench/ec2-list.ts
  */
-import { spawn } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/logger.ts';
 import { buildApp } from '../src/server.ts';
-import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Server } from '../test/helpers/ec2-server/index.ts';
+import { EC2_TEST_KEY_ID, EC2_TEST_SECRET, startEc2Child } from './ec2-child.ts';
 
 const INSTANCES = 10_000;
 const RUNS = 5;
-const QUERY = '{ nodes(accounts:["aws"], first: 1000) { totalCount edges { node { id name state image { name } size { name price } } } } }';
+const QUERY = '{ nodes(filter: { accounts: ["aws"] }, first: 1000) { totalCount edges { node { id name state image { name } size { name price } } } } }';
 
-if (process.argv.includes('--serve-ec2')) {
-  const server = await startEc2Server({ generated: INSTANCES, seed: false, pageSize: 1000 });
-  console.log(`EC2_URL=${server.url}`);
-  process.stdin.resume();
-  process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
-} else {
-  await main();
-}
+await main();
 
 async function main(): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-ec2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = await startEc2Child(INSTANCES);
   try {
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`EC2 server exited with ${code}`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (line.startsWith('EC2_URL=')) resolve(line.slice('EC2_URL='.length));
-      });
-    });
+    const endpoint = child.url;
     const config = await validateConfig(
-      { accounts: [{ id: 'aws', driver: 'ec2', region: 'us-east-1', endpoint, credentials: { accessKeyId: EC2_TEST_KEY_ID, secretAccessKey: EC2_TEST_SECRET } }] },
+      // why: cacheTtlMs 0: each run measures a full listing, not the result cache (bench/ec2-paging.ts measures that)
+      { accounts: [{ id: 'aws', driver: 'ec2', region: 'us-east-1', endpoint, cacheTtlMs: 0, credentials: { accessKeyId: EC2_TEST_KEY_ID, secretAccessKey: EC2_TEST_SECRET } }] },
       '<bench>',
     );
     const app = await buildApp(config, { logger: createLogger('silent') });
@@ -95,7 +81,6 @@ async function main(): Promise<void> {
         `peak sampled heapUsed ${mib(peak.heapUsed)}, heapTotal ${mib(peak.heapTotal)}, external ${mib(peak.external)}`,
     );
   } finally {
-    child.stdin!.end();
-    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    await child.stop();
   }
 }

@@ -15,6 +15,12 @@ export interface ComputeLoaders {
   volumes: () => Promise<Volume[]>;
   keyPairs: () => Promise<KeyPair[]>;
   snapshots: (volumeId: string) => Promise<VolumeSnapshot[]>;
+  /** the same listings made now, for lookups of one resource */
+  current: {
+    volumes: () => Promise<Volume[]>;
+    keyPairs: () => Promise<KeyPair[]>;
+    snapshots: (volumeId: string) => Promise<VolumeSnapshot[]>;
+  };
 }
 
 export function createComputeLoaders(driver: ComputeDriver, cached: Cached): ComputeLoaders {
@@ -24,11 +30,8 @@ export function createComputeLoaders(driver: ComputeDriver, cached: Cached): Com
     for (const n of list) node.prime(n.id, n);
     return list;
   });
-  const node = new DataLoader<string, Node | null>(async (ids) => {
-    const listed = cached.peek<Node[]>('listNodes', null);
-    if (listed) return pick(listed, ids);
-    return driver.getNodes ? driver.getNodes(ids) : pick(await nodes(), ids);
-  });
+  const currentNodes = once(async () => cached.refresh('listNodes', null, () => driver.listNodes()));
+  const node = new DataLoader<string, Node | null>(async (ids) => (driver.getNodes ? driver.getNodes(ids) : pick(await currentNodes(), ids)));
   const images = perKey((filter: Omit<ImageFilter, 'ids'>) => cached.get('listImages', filter, () => driver.listImages(filter)));
   const image = new DataLoader<string, Image | null>(async (ids) =>
     driver.getImages ? driver.getImages(ids) : pick(await driver.listImages({ ids: [...ids] }), ids),
@@ -40,5 +43,10 @@ export function createComputeLoaders(driver: ComputeDriver, cached: Cached): Com
   const volumes = once(() => cached.get('listVolumes', null, () => driver.listVolumes!()));
   const keyPairs = once(() => cached.get('listKeyPairs', null, () => driver.listKeyPairs!()));
   const snapshots = perKey((volumeId: string) => cached.get('listVolumeSnapshots', volumeId, () => driver.listVolumeSnapshots!(volumeId)));
-  return { nodes, node, images, image, sizes, size, locations, location, volumes, keyPairs, snapshots };
+  const current = {
+    volumes: once(() => cached.refresh('listVolumes', null, () => driver.listVolumes!())),
+    keyPairs: once(() => cached.refresh('listKeyPairs', null, () => driver.listKeyPairs!())),
+    snapshots: perKey((volumeId: string) => cached.refresh('listVolumeSnapshots', volumeId, () => driver.listVolumeSnapshots!(volumeId))),
+  };
+  return { nodes, node, images, image, sizes, size, locations, location, volumes, keyPairs, snapshots, current };
 }

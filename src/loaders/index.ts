@@ -2,8 +2,9 @@
  * Per-request loaders, partitioned by (account, region). Every list is fetched at most once per
  * request and read through the shared result cache (src/loaders/result-cache.ts), and every by-id
  * lookup is batched and de-duplicated through a DataLoader, so a query over N nodes makes one
- * upstream call per (account, region, operation), never N, and repeated queries within the
- * account's cacheTtlMs make none.
+ * upstream call per (account, region, operation), never N, and repeated list queries within the
+ * account's cacheTtlMs make none. A lookup of one resource by id asks upstream (it must be
+ * current) and refreshes the cached listing it came from.
  */
 import type { Runtime } from '../runtime.ts';
 import { createComputeLoaders, type ComputeLoaders } from './compute.ts';
@@ -27,7 +28,7 @@ export function createLoaders(runtime: Runtime): Loaders {
     if (v === undefined) {
       const cached: Cached = {
         get: (operation, args, fetch) => runtime.cache.get(account, region, operation, args, fetch),
-        peek: (operation, args) => runtime.cache.peek(account, region, operation, args),
+        refresh: (operation, args, fetch) => runtime.cache.refresh(account, region, operation, args, fetch),
       };
       v = make(cached);
       cache.set(k, v);

@@ -15,12 +15,7 @@ export function createLoadBalancerLoaders(driver: LoadBalancerDriver, cached: Ca
     for (const b of list) balancer.prime(b.id, b);
     return list;
   });
-  const balancer = new DataLoader<string, LoadBalancer>((ids) => {
-    const listed = cached.peek<LoadBalancer[]>('listBalancers', null);
-    return Promise.all(
-      ids.map((id) => listed?.find((b) => b.id === id) ?? driver.getBalancer(id).catch((e: unknown) => e as Error)),
-    );
-  });
+  const balancer = new DataLoader<string, LoadBalancer>((ids) => Promise.all(ids.map((id) => driver.getBalancer(id).catch((e: unknown) => e as Error))));
   // why: no provider lists members of several balancers in one call; this still de-duplicates
   const members = new DataLoader<string, Member[]>((ids) =>
     Promise.all(ids.map((id) => cached.get('listMembers', id, () => driver.listMembers(id)).catch((e: unknown) => e as Error))),

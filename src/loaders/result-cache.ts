@@ -17,8 +17,8 @@ export interface ResultCache {
    * Failures are not kept.
    */
   get<T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>): Promise<T>;
-  /** the value when it is cached, settled and fresh; never calls upstream */
-  peek<T>(account: string, region: string | null, operation: string, args: unknown): T | undefined;
+  /** always calls `fetch()` (a lookup that must be current) and stores what it answers for the others */
+  refresh<T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>): Promise<T>;
   /**
    * Stores a listing made elsewhere (a live poll). With `since` (from generation() before the
    * listing started), a listing that an invalidation overtook is not stored.
@@ -88,10 +88,11 @@ export function createResultCache(policy: (account: string) => CachePolicy | und
       store(account, key, entry);
       return entry.promise as Promise<T>;
     },
-    peek<T>(account: string, region: string | null, operation: string, args: unknown): T | undefined {
-      if (ttl(account) <= 0) return undefined;
-      const e = accounts.get(account)?.entries.get(keyOf(region, operation, args));
-      return e && e.settled && fresh(account, e) ? (e.value as T) : undefined;
+    async refresh<T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>): Promise<T> {
+      const since = bucket(account).generation;
+      const value = await fetch();
+      this.put(account, region, operation, args, value, since);
+      return value;
     },
     put(account, region, operation, args, value, since) {
       if (ttl(account) <= 0 || (since !== undefined && bucket(account).generation !== since)) return;

@@ -16,10 +16,7 @@ export function createStorageLoaders(driver: StorageDriver, cached: Cached): Sto
     for (const c of list) container.prime(c.name, c);
     return list;
   });
-  const container = new DataLoader<string, Container>((names) => {
-    const listed = cached.peek<Container[]>('listContainers', null);
-    return Promise.all(names.map((n) => listed?.find((c) => c.name === n) ?? driver.getContainer(n).catch((e: unknown) => toError(e))));
-  });
+  const container = new DataLoader<string, Container>((names) => Promise.all(names.map((n) => driver.getContainer(n).catch((e: unknown) => toError(e)))));
   const object = new DataLoader<readonly [string, string], StorageObject, string>(
     (keys) => Promise.all(keys.map(([c, n]) => driver.getObject(c, n).catch((e: unknown) => toError(e)))),
     { cacheKeyFn: (k) => JSON.stringify(k) },

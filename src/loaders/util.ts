@@ -23,6 +23,8 @@ export function pick<T extends { id: string }>(items: readonly T[], keys: readon
 
 /** One (account, region)'s view of the shared result cache (src/loaders/result-cache.ts). */
 export interface Cached {
+  /** a listing, from the shared cache while it is fresh */
   get<T>(operation: string, args: unknown, fetch: () => Promise<T>): Promise<T>;
-  peek<T>(operation: string, args: unknown): T | undefined;
+  /** a listing made now (for lookups of one resource, which must be current), stored for the others */
+  refresh<T>(operation: string, args: unknown, fetch: () => Promise<T>): Promise<T>;
 }

@@ -23,7 +23,7 @@ export const KeyPair = defineResource<KeyPairModel>('KeyPair', {
     const name = d.parts[0] ?? '';
     const driver = computeWith(account, d.region, 'listKeyPairs');
     const found = await callAccount(ctx, account, 'keyPair', async () =>
-      driver.getKeyPair ? driver.getKeyPair(name) : (await ctx.loaders.compute(d.account, d.region).keyPairs()).find((k) => k.name === name) ?? null,
+      driver.getKeyPair ? driver.getKeyPair(name) : (await ctx.loaders.compute(d.account, d.region).current.keyPairs()).find((k) => k.name === name) ?? null,
     { region: d.region });
     return found ? scope(found, d.account, d.region) : null;
   },

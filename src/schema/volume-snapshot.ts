@@ -21,7 +21,7 @@ export const VolumeSnapshot = defineResource<Snapshot>('VolumeSnapshot', {
     const account = ctx.runtime.account(d.account, 'id');
     const [volumeId = '', snapshotId = ''] = d.parts;
     computeWith(account, d.region, 'listVolumeSnapshots');
-    const list = await callAccount(ctx, account, 'volumeSnapshot', () => ctx.loaders.compute(d.account, d.region).snapshots(volumeId), { region: d.region });
+    const list = await callAccount(ctx, account, 'volumeSnapshot', () => ctx.loaders.compute(d.account, d.region).current.snapshots(volumeId), { region: d.region });
     const found = list.find((s) => s.id === snapshotId);
     return found ? scope({ ...found, volumeId }, d.account, d.region) : null;
   },

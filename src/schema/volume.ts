@@ -17,7 +17,7 @@ import { defineResource } from './resource.ts';
 /** The volume as the provider lists it now, or NotFoundError. */
 async function findVolume(ctx: Context, account: AccountRuntime, region: string | null, volumeId: string): Promise<InAccount<VolumeModel>> {
   computeWith(account, region, 'listVolumes');
-  const list = await callAccount(ctx, account, 'volume', () => ctx.loaders.compute(account.config.id, region).volumes(), { region });
+  const list = await callAccount(ctx, account, 'volume', () => ctx.loaders.compute(account.config.id, region).current.volumes(), { region });
   const volume = list.find((v) => v.id === volumeId);
   if (!volume) throw new NotFoundError(`volume ${volumeId} not found in account "${account.config.id}"`);
   return scope(volume, account.config.id, region);

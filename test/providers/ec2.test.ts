@@ -410,7 +410,7 @@ describe('ec2: multi-region through the GraphQL API', () => {
     try {
       const r = await t.gql<{
         nodes: { totalCount: number; edges: { node: { name: string; region: string; image: { name: string } | null; size: { name: string; price: number } | null } }[]; failures: { account: string; region: string; code: string; retryable: boolean }[] };
-      }>('{ nodes(accounts: ["aws"], first: 100) { totalCount edges { node { name region image { name } size { name price } } } failures { account region code retryable } } }');
+      }>('{ nodes(filter: { accounts: ["aws"] }, first: 100) { totalCount edges { node { name region image { name } size { name price } } } failures { account region code retryable } } }');
       expect(r.data!.nodes.totalCount).toBe(5);
       const web = r.data!.nodes.edges.find((e) => e.node.name === 'web-1')!.node;
       expect(web).toMatchObject({ region: 'us-east-1', image: { name: 'skygraph-web-2024-05' }, size: { name: 't3.micro', price: 0.0104 } });
@@ -436,33 +436,42 @@ describe('ec2: copyImage between regions through the GraphQL API', () => {
       accounts: [{ id: 'aws', driver: 'ec2', regions: ['us-east-1', 'eu-west-1'], endpoint: server.url, credentials: CREDENTIALS }],
     });
     try {
-      const node = (await t.gql<{ nodes: { edges: { node: { id: string; name: string; region: string } }[] } }>('{ nodes(accounts: ["aws"]) { edges { node { id name region } } } }'))
+      const node = (await t.gql<{ nodes: { edges: { node: { id: string; name: string; region: string } }[] } }>('{ nodes(filter: { accounts: ["aws"] }) { edges { node { id name region } } } }'))
         .data!.nodes.edges.find((e) => e.node.name === 'web-1')!.node;
       expect(node.region).toBe('us-east-1');
-      const made = await t.gql<{ createImage: { id: string; nativeId: string; region: string } }>('mutation($n: ID!) { createImage(node: $n, name: "web golden") { id nativeId region } }', { n: node.id });
-      expect(made.errors).toBeUndefined();
-      expect(made.data!.createImage.region).toBe('us-east-1');
-
-      const needsRegion = await t.gql('mutation($i: ID!) { copyImage(image: $i, region: "ap-south-9", name: "web golden") { id } }', { i: made.data!.createImage.id });
-      expect(needsRegion.errors?.[0]?.message).toBe('argument "region": account "aws" has no region "ap-south-9"');
-
-      const copied = await t.gql<{ copyImage: { id: string; nativeId: string; region: string; name: string; extra: Record<string, unknown> } }>(
-        'mutation($i: ID!) { copyImage(image: $i, region: "eu-west-1", name: "web golden", description: "for europe") { id nativeId region name extra } }',
-        { i: made.data!.createImage.id },
+      const made = await t.gql<{ createImage: { image: { id: string; nativeId: string; region: string } } }>(
+        'mutation($n: ID!) { createImage(input: { node: $n, name: "web golden" }) { image { id nativeId region } } }',
+        { n: node.id },
       );
-      expect(copied.errors).toBeUndefined();
-      expect(copied.data!.copyImage).toMatchObject({ region: 'eu-west-1', name: 'web golden', extra: { sourceRegion: 'us-east-1', state: 'pending' } });
+      expect(made.errors).toBeUndefined();
+      const image = made.data!.createImage.image;
+      expect(image.region).toBe('us-east-1');
+
+      const needsRegion = await t.gql('mutation($i: ID!) { copyImage(input: { image: $i, region: "ap-south-9", name: "web golden" }) { image { id } } }', { i: image.id });
+      expect(needsRegion.errors?.[0]?.message).toBe('argument "input.region": account "aws" has no region "ap-south-9"');
+
+      const result = await t.gql<{ copyImage: { image: { id: string; nativeId: string; region: string; name: string; extra: Record<string, unknown> } } }>(
+        'mutation($i: ID!) { copyImage(input: { image: $i, region: "eu-west-1", name: "web golden", description: "for europe" }) { image { id nativeId region name extra } } }',
+        { i: image.id },
+      );
+      expect(result.errors).toBeUndefined();
+      const copied = result.data!.copyImage.image;
+      expect(copied).toMatchObject({ region: 'eu-west-1', name: 'web golden', extra: { sourceRegion: 'us-east-1', state: 'pending' } });
       const sent = server.requests.filter((r) => r.action === 'CopyImage');
       expect(sent).toHaveLength(1);
       expect(sent[0]!.region).toBe('eu-west-1');
-      expect(Object.fromEntries(sent[0]!.params)).toMatchObject({ SourceRegion: 'us-east-1', SourceImageId: made.data!.createImage.nativeId, Name: 'web golden', Description: 'for europe' });
+      expect(Object.fromEntries(sent[0]!.params)).toMatchObject({ SourceRegion: 'us-east-1', SourceImageId: image.nativeId, Name: 'web golden', Description: 'for europe' });
       expect(sent[0]!.params.get('ClientToken')).toMatch(/^[0-9a-f-]{36}$/);
 
       const inRegion = async (region: string) =>
-        (await t.gql<{ images: { edges: { node: { nativeId: string } }[] } }>('query($r: String!) { images(account: "aws", filter: { owner: "self", region: $r }, first: 100) { edges { node { nativeId } } } }', { r: region }))
-          .data!.images.edges.map((e) => e.node.nativeId);
-      expect(await inRegion('eu-west-1')).toContain(copied.data!.copyImage.nativeId);
-      expect(await inRegion('us-east-1')).not.toContain(copied.data!.copyImage.nativeId);
+        (
+          await t.gql<{ images: { edges: { node: { nativeId: string } }[] } }>(
+            'query($r: String!) { images(filter: { accounts: ["aws"], owner: "self", regions: [$r] }, first: 100) { edges { node { nativeId } } } }',
+            { r: region },
+          )
+        ).data!.images.edges.map((e) => e.node.nativeId);
+      expect(await inRegion('eu-west-1')).toContain(copied.nativeId);
+      expect(await inRegion('us-east-1')).not.toContain(copied.nativeId);
       expect(server.failures).toEqual([]);
     } finally {
       await t.stop();

@@ -250,10 +250,14 @@ describe('Keystone v2.0', () => {
       ],
     });
     try {
-      const viaApi = await app.gql<{ enableContainerCdn: string }>('mutation($id: ID!) { enableContainerCdn(id: $id) }', { id: encodeId('Container', 'rax', 'ORD', 'site') });
-      expect(viaApi).toEqual({ data: { enableContainerCdn: 'http://abc.r1.cf1.rackcdn.com' } });
-      const local = await app.gql('mutation($id: ID!) { enableContainerCdn(id: $id) }', { id: encodeId('Container', 'disk', null, 'box') });
-      expect(local.errors?.[0]).toMatchObject({ message: 'driver local does not support enableContainerCdn (see Account.capabilities)', extensions: { code: 'UNSUPPORTED' } });
+      const cdn = 'mutation($id: ID!) { enableContainerCdn(input: { id: $id }) { cdnUrl } }';
+      const viaApi = await app.gql<{ enableContainerCdn: { cdnUrl: string } }>(cdn, { id: encodeId('Container', 'rax', 'ORD', 'site') });
+      expect(viaApi).toEqual({ data: { enableContainerCdn: { cdnUrl: 'http://abc.r1.cf1.rackcdn.com' } } });
+      const local = await app.gql(cdn, { id: encodeId('Container', 'disk', null, 'box') });
+      expect(local.errors?.[0]).toMatchObject({
+        message: 'account "disk" (driver local) does not support ENABLE_CONTAINER_CDN (enableContainerCdn); see Account.capabilities',
+        extensions: { code: 'UNSUPPORTED', capability: 'ENABLE_CONTAINER_CDN' },
+      });
       expect(JSON.stringify([viaApi, local])).not.toContain(API_KEY);
     } finally {
       await app.stop();
