@@ -17,6 +17,7 @@ import { NotFoundError, UnsupportedError } from './providers/errors.ts';
 import { createMetrics, type Counter, type Histogram, type Metrics } from './metrics.ts';
 import { createLogger } from './logger.ts';
 import type { SkygraphConfig } from './config/index.ts';
+import type { ConnectionDefaults } from './providers/http/connection.ts';
 
 export interface AccountRuntime {
   config: AccountConfig;
@@ -45,6 +46,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   logger?: Logger;
   now?: () => Date;
+  /** connection settings handed to every driver (DriverContext.http) */
+  http?: ConnectionDefaults | undefined;
 }
 
 const OPTIONAL_METHODS: Record<Service, string[]> = {
@@ -78,6 +81,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
         recordCall: (operation) => upstreamCalls.inc({ account: config_.id, operation }),
         now: opts.now ?? (() => new Date()),
         logger,
+        http: opts.http,
       });
       byRegion.set(region, instance);
       instances.push(instance);

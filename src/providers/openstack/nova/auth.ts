@@ -60,6 +60,7 @@ export function accountAuth(ctx: DriverContext, opts: AccountAuthOptions): OpenS
       now: ctx.now,
       recordCall: ctx.recordCall,
       logger: ctx.logger,
+      http: ctx.http,
     });
     return { keystone, preset, regionName, interface: iface };
   };
