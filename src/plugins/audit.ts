@@ -81,7 +81,8 @@ async function idOf(value: unknown, type: Parameters<typeof getNamedType>[0], ct
   if (!value || typeof value !== 'object' || !isObjectType(named)) return undefined;
   const idField = named.getFields().id;
   if (!idField) return undefined;
-  const id: unknown = await (idField.resolve ?? defaultFieldResolver)(value, {}, ctx, info);
+  const idInfo = { ...info, fieldName: 'id', parentType: named, returnType: idField.type };
+  const id: unknown = await (idField.resolve ?? defaultFieldResolver)(value, {}, ctx, idInfo);
   return typeof id === 'string' ? id : undefined;
 }
 
