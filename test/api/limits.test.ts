@@ -4,6 +4,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { getIntrospectionQuery } from 'graphql';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/providers/types.ts';
 import { startTestApp, until, type TestApp } from '../helpers/app.ts';
@@ -63,10 +64,15 @@ describe('limits: GraphQL documents, bodies and rates', () => {
     expect(introspection.status).toBe(200);
   });
 
-  it('refuses a body over server.limits.bodyBytes with 413, and one without Content-Length with 411', async () => {
+  it('refuses a body over server.limits.bodyBytes with 413 (a WebSocket message: close 1009), and one without Content-Length with 411', async () => {
     const big = await post(JSON.stringify({ query: `{ accounts { id } } # ${'x'.repeat(5000)}` }));
     expect(big.status).toBe(413);
     expect(big.json().errors?.[0]?.message).toContain('server.limits.bodyBytes');
+    const ws = new WebSocket(t.url.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws', { headers: auth });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(5000) } }));
+    expect(await closed).toBe(1009);
     const chunked = await rawRequest(t.url, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body: '{"query":"{ accounts { id } }"}' });
     expect(chunked.status).toBe(411);
   });

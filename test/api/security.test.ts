@@ -66,6 +66,10 @@ describe('security: browsers from other origins (no tokens, loopback)', () => {
       expect(r.status, type).toBe(403);
       expect(r.body).toContain('CSRF');
     }
+    // a GET query is "simple" too: without the header it is refused even from no origin at all
+    const get = await rawRequest(t.url, { path: `/graphql?query=${encodeURIComponent('{ accounts { id } }')}` });
+    expect(get.status).toBe(403);
+    expect(get.body).toContain('CSRF');
     const body = JSON.stringify({ query: createMutation('fetch-metadata') });
     const marked = await rawRequest(t.url, {
       method: 'POST',
