@@ -60,7 +60,7 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   aliases: 30,
   directives: 50,
   tokens: 2000,
-  cost: 20_000,
+  cost: 250_000,
   bodyBytes: 1024 * 1024,
   rateLimit: { requests: 1200, perSeconds: 60 },
 };

@@ -267,6 +267,31 @@ describe('security: tokens and scopes', () => {
   });
 });
 
+describe('security: /metrics and /healthz', () => {
+  it('follow server.metrics and server.healthz', async () => {
+    const t = await startTestApp({
+      accounts: LOCAL,
+      server: { tokens: [{ name: 'ci', token: 'ci-token-0123456789abcdef', scope: 'read' }], metrics: 'public', healthz: 'off' },
+    });
+    try {
+      const metrics = await rawRequest(t.url, { path: '/metrics' });
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain('skygraph_request_duration_seconds');
+      expect((await rawRequest(t.url, { path: '/healthz' })).status).toBe(404);
+      expect((await rawRequest(t.url, { path: '/healthz', headers: { authorization: 'Bearer ci-token-0123456789abcdef' } })).status).toBe(404);
+    } finally {
+      await t.stop();
+    }
+    const u = await startTestApp({ accounts: LOCAL, server: { tokens: [{ name: 'ci', token: 'ci-token-0123456789abcdef', scope: 'read' }], healthz: 'token' } });
+    try {
+      expect((await rawRequest(u.url, { path: '/healthz' })).status).toBe(401);
+      expect((await rawRequest(u.url, { path: '/healthz', headers: { authorization: 'Bearer ci-token-0123456789abcdef' } })).status).toBe(200);
+    } finally {
+      await u.stop();
+    }
+  });
+});
+
 describe('security: the public URL', () => {
   it('builds signed URLs from server.publicUrl (with its path prefix), never from the Host header', async () => {
     const t = await startTestApp({ accounts: LOCAL, server: { publicUrl: 'https://sky.example.com/skygraph' } });
