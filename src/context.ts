@@ -4,6 +4,7 @@ import { createLoaders, type Loaders } from './loaders/index.ts';
 import type { SkygraphError } from './providers/errors.ts';
 import type { Transfers } from './http/transfers.ts';
 import type { Services } from './services.ts';
+import type { Principal } from './http/auth.ts';
 
 /** One provider that failed during a fan-out; returned in `failures` and in top-level errors. */
 export interface ProviderFailure {
@@ -24,12 +25,14 @@ export interface Context {
   loaders: Loaders;
   failures: ProviderFailure[];
   transfers: Transfers;
-  /** scheme://host[:port] this request reached us on, for the URLs we hand out */
+  /** base URL clients reach us at (server.publicUrl, else the listen address), for the URLs we hand out; never the Host header */
   origin: string;
+  /** who is calling (the bearer token's name and scope) */
+  principal?: Principal | undefined;
 }
 
-export function createContext(runtime: Runtime, services: Services, transfers: Transfers, origin: string): Context {
-  return { runtime, services, loaders: createLoaders(runtime), failures: [], transfers, origin };
+export function createContext(runtime: Runtime, services: Services, transfers: Transfers, origin: string, principal?: Principal): Context {
+  return { runtime, services, loaders: createLoaders(runtime), failures: [], transfers, origin, principal };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `npm start`: serve GraphQL (with GraphiQL) on 127.0.0.1:4000 unless told otherwise.
  *   --port N | PORT        port (default 4000)
- *   --host H               listen address (default 127.0.0.1: the API can destroy machines)
+ *   --host H               listen address (default 127.0.0.1: the API can destroy machines; any
+ *                          other address needs server.tokens and server.publicUrl)
  *   --config FILE | SKYGRAPH_CONFIG   config file (default ./skygraph.yaml, else the embedded default)
  */
 import { parseArgs } from 'node:util';

@@ -17,6 +17,7 @@ import { createMetrics, type Counter, type Histogram, type Metrics } from './met
 import { createLogger } from './logger.ts';
 import { createResultCache, type ResultCache } from './loaders/result-cache.ts';
 import type { SkygraphConfig } from './config/index.ts';
+import type { ConnectionDefaults } from './providers/http/connection.ts';
 
 export interface AccountRuntime {
   config: AccountConfig;
@@ -45,6 +46,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   logger?: Logger;
   now?: () => Date;
+  /** connection settings handed to every driver (DriverContext.http) */
+  http?: ConnectionDefaults | undefined;
 }
 
 export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -72,6 +75,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
         recordCall: (operation) => upstreamCalls.inc({ account: config_.id, operation }),
         now: opts.now ?? (() => new Date()),
         logger,
+        http: opts.http,
       });
       byRegion.set(region, instance);
       instances.push(instance);

@@ -1,24 +1,37 @@
 /**
  * buildApp(): graphql-yoga behind a node:http server that also serves object transfers,
  * /metrics and /healthz, with graphql-ws on the same port and path as HTTP GraphQL.
+ *
+ * Every request passes the same gates, in order: the browser-origin policy (src/http/origin.ts),
+ * the bearer token (src/http/auth.ts, one timing-safe check for HTTP, SSE, graphql-ws and
+ * /objects), the per-token rate limit, body size limits; then GraphQL's own: CSRF prevention,
+ * document limits (graphql-armor), token scopes per mutation, and the audit trail.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin as YogaPlugin, type YogaServerInstance } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { schema } from './schema/index.ts';
 import { createContext, type Context } from './context.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
-import type { SkygraphConfig } from './config/index.ts';
+import { ConfigError, type SkygraphConfig } from './config/index.ts';
+import { isLoopbackHost } from './config/server.ts';
 import { createTransfers, type Transfers } from './http/transfers.ts';
 import { handleGetObject, handlePutObject, sendError } from './http/objects.ts';
+import { createAuthenticator, hasScope, type Principal } from './http/auth.ts';
+import { createOriginPolicy } from './http/origin.ts';
+import { createRateLimiter, UNLIMITED } from './http/rate-limit.ts';
 import { usePartialFailures } from './plugins/use-partial-failures.ts';
+import { useLimits } from './plugins/use-limits.ts';
+import { useScopes } from './plugins/use-scopes.ts';
+import { auditMutations } from './plugins/audit.ts';
 import { maskError } from './plugins/mask-error.ts';
 import { createServices, type Services } from './services.ts';
 import type { Logger } from './providers/types.ts';
+import type { ConnectionDefaults } from './providers/http/connection.ts';
 import { createResultMemo, shareLiveResults, type DirectSend } from './live/shared-results.ts';
 
 export interface App {
@@ -27,7 +40,10 @@ export interface App {
   server: Server;
   transfers: Transfers;
   services: Services;
-  /** listens and resolves with the base URL (http://host:port) */
+  /**
+   * Listens and resolves with the base URL (http://host:port). Refuses a non-loopback host
+   * without server.tokens, or without server.publicUrl.
+   */
   start(port?: number, host?: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -39,30 +55,50 @@ export interface AppOptions {
   replicaId?: string;
   boostIntervalMs?: number;
   deployPollMs?: number;
+  /** connection settings handed to every driver (tests shorten retries here) */
+  http?: ConnectionDefaults;
+}
+
+/** Either header makes a form-encoded or multipart POST "preflighted" (yoga's CSRF prevention). */
+export const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'apollo-require-preflight'];
+
+/**
+ * yoga's CSRF prevention for every method but GET: a GET can only run a query (yoga refuses
+ * mutations over GET), which changes nothing, so `curl '/graphql?query=...'` keeps working; the
+ * origin policy still refuses cross-site reads.
+ */
+function useCsrfOnWrites(): YogaPlugin {
+  const csrf = useCSRFPrevention({ requestHeaders: CSRF_HEADERS });
+  return { onRequestParse: (payload) => (payload.request.method === 'GET' ? undefined : csrf.onRequestParse?.(payload)) };
 }
 
 export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): Promise<App> {
   const runtime = await createRuntime(config, opts);
-  const transfers = createTransfers({ key: config.server.urlSigningKey, uploadMaxBytes: config.server.uploadMaxBytes, now: opts.now });
+  const { logger } = runtime;
+  const { server: settings } = config;
+  const transfers = createTransfers({ key: settings.urlSigningKey, uploadMaxBytes: settings.uploadMaxBytes, now: opts.now });
   const services = createServices(runtime, { pubsub: config.pubsub, replicaId: opts.replicaId, boostIntervalMs: opts.boostIntervalMs, deployPollMs: opts.deployPollMs });
+  const auth = createAuthenticator(settings.tokens);
+  const origins = createOriginPolicy({ publicUrl: settings.publicUrl, corsOrigins: settings.cors.origins, checkHost: auth.open });
+  const limiter = settings.limits.rateLimit ? createRateLimiter(settings.limits.rateLimit) : UNLIMITED;
+  // why: the URLs we hand out use the configured public address, else the listen address; never the Host header
+  let publicUrl = settings.publicUrl ?? 'http://127.0.0.1:4000';
+
   const yoga = createYoga<Record<string, unknown>, Context>({
-    schema,
+    schema: auditMutations(schema, logger),
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // why: yoga's default CORS echoes any Origin with credentials; src/http/origin.ts decides instead
+    cors: false,
     graphiql: { title: 'skygraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
-    maskedErrors: { maskError: maskError(runtime.logger) },
+    maskedErrors: { maskError: maskError(logger) },
     logging: false,
-    plugins: [usePartialFailures()],
-    context: ({ request }) => createContext(runtime, services, transfers, originOf(request.headers.get('host'))) as never,
+    plugins: [useCsrfOnWrites(), ...useLimits(settings.limits), useScopes(logger), usePartialFailures()],
+    context: ({ request }) => createContext(runtime, services, transfers, publicUrl, auth.authenticate(request.headers.get('authorization'))) as never,
   });
 
-  const apiToken = config.server.apiToken;
-  const authorized = (req: IncomingMessage) => {
-    if (!apiToken) return true;
-    const given = Buffer.from(req.headers.authorization ?? '');
-    const expected = Buffer.from(`Bearer ${apiToken}`);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
+  const endpointOpen = (access: 'public' | 'token' | 'off', req: IncomingMessage) =>
+    access === 'public' || (access === 'token' && auth.authenticate(req.headers.authorization) !== undefined);
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     // why: not `new URL()`, which resolves ".." segments; object names must reach the driver as sent
@@ -70,19 +106,55 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     const q = raw.indexOf('?');
     const path = q < 0 ? raw : raw.slice(0, q);
     const searchParams = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'ok', accounts: runtime.accounts.size }));
-      return 'healthz';
+    const isObjects = path.startsWith('/objects/');
+    // why: a signed URL is a capability of its own; it may be used from any page, like a presigned S3 URL
+    const signed = isObjects && transfers.verify(req.method ?? 'GET', path, searchParams);
+    if (req.method === 'OPTIONS') return preflight(req, res);
+    if (!signed) {
+      const refusal = origins.refusal(req.headers, req.method);
+      if (refusal) {
+        sendGraphQLError(res, 403, refusal, 'FORBIDDEN_ORIGIN');
+        return 'refused';
+      }
     }
-    if (path.startsWith('/objects/')) {
-      const signed = transfers.verify(req.method ?? 'GET', path, searchParams);
-      if (!signed && !authorized(req)) return deny(res, 'objects');
+    for (const [k, v] of Object.entries(origins.corsHeaders(req.headers))) res.setHeader(k, v);
+
+    if (path === '/healthz' || path === '/metrics') {
+      const access = path === '/healthz' ? settings.healthz : settings.metrics;
+      if (access === 'off') {
+        sendError(res, 404, 'NOT_FOUND', `${path} is turned off (server.${path.slice(1)}: off)`);
+        return path.slice(1);
+      }
+      if (!endpointOpen(access, req)) return deny(res, path.slice(1));
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok', accounts: runtime.accounts.size }));
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(runtime.metrics.render());
+      }
+      return path.slice(1);
+    }
+
+    const graphiqlPage = req.method === 'GET' && path === '/graphql' && (req.headers.accept ?? '').includes('text/html');
+    const principal = auth.authenticate(req.headers.authorization);
+    if (!signed && !graphiqlPage) {
+      if (!principal) return deny(res, isObjects ? 'objects' : 'graphql');
+      const wait = limiter.take(principal.name);
+      if (wait > 0) {
+        res.setHeader('retry-after', String(wait));
+        sendGraphQLError(res, 429, `token "${principal.name}" is over its rate limit (server.limits.rateLimit); retry in ${wait} s`, 'RATE_LIMITED');
+        return isObjects ? 'objects' : 'graphql';
+      }
+    }
+
+    if (isObjects) {
       const rest = path.slice('/objects/'.length);
       const slash = rest.indexOf('/');
       if ((req.method === 'GET' || req.method === 'HEAD') && slash < 0) {
         await handleGetObject(runtime, req, res, rest);
       } else if (req.method === 'PUT' && slash > 0) {
+        if (!signed && !hasScope(principal, 'write')) return forbid(res, principal, 'PUT /objects needs scope write');
         let name: string;
         try {
           name = rest.slice(slash + 1).split('/').map(decodeURIComponent).join('/');
@@ -96,20 +168,16 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
       }
       return 'objects';
     }
-    if (!authorized(req)) return deny(res, path === '/metrics' ? 'metrics' : 'graphql');
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(runtime.metrics.render());
-      return 'metrics';
-    }
-    if (isMultipart(req)) {
+
+    if (req.method === 'POST') {
       const length = Number(req.headers['content-length'] ?? NaN);
-      // why: yoga reads a multipart body whole before resolvers run; refuse big ones up front
+      const multipart = isMultipart(req);
+      // why: yoga reads a request body whole before resolvers run; refuse big ones up front
       if (!Number.isFinite(length)) {
-        sendGraphQLError(res, 411, 'multipart GraphQL requests must send Content-Length', 'LENGTH_REQUIRED');
+        sendGraphQLError(res, 411, 'GraphQL POST requests must send Content-Length', 'LENGTH_REQUIRED');
         return 'graphql';
       }
-      if (length > transfers.uploadMaxBytes + 1024 * 1024) {
+      if (multipart && length > transfers.uploadMaxBytes + 1024 * 1024) {
         sendGraphQLError(
           res,
           413,
@@ -118,9 +186,24 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
         );
         return 'graphql';
       }
+      if (!multipart && length > settings.limits.bodyBytes) {
+        sendGraphQLError(res, 413, `request body of ${length} bytes is over the ${settings.limits.bodyBytes}-byte limit (server.limits.bodyBytes)`, 'PAYLOAD_TOO_LARGE');
+        return 'graphql';
+      }
     }
     await yoga(req, res);
     return 'graphql';
+  };
+
+  const preflight = (req: IncomingMessage, res: ServerResponse): string => {
+    const cors = origins.corsHeaders(req.headers);
+    if (!cors['access-control-allow-origin']) {
+      sendGraphQLError(res, 403, `requests from the web origin ${JSON.stringify(String(req.headers.origin ?? '').slice(0, 100))} are not allowed`, 'FORBIDDEN_ORIGIN');
+      return 'refused';
+    }
+    res.writeHead(204, cors);
+    res.end();
+    return 'preflight';
   };
 
   // why: 256 KiB socket buffers (Node defaults to 16 KiB) halve the pause/resume churn of streamed objects
@@ -128,7 +211,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     const started = process.hrtime.bigint();
     route(req, res)
       .catch((err: unknown) => {
-        runtime.logger.error('request failed', { error: err instanceof Error ? err.message : String(err) });
+        logger.error('request failed', { error: err instanceof Error ? err.message : String(err) });
         sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
         return 'error';
       })
@@ -139,7 +222,18 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
   });
 
   // why: no per-message compression; events are small and fan out to thousands of sockets
-  const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    perMessageDeflate: false,
+    maxPayload: settings.limits.bodyBytes,
+    verifyClient: (info, done) => {
+      const refusal = origins.refusal(info.req.headers, 'GET');
+      if (refusal) done(false, 403, refusal);
+      else done(true);
+    },
+  });
+  const principals = new WeakMap<object, Principal>();
   const liveResults = createResultMemo();
   const wsServer = useServer(
     {
@@ -156,33 +250,47 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
         }) as never;
       },
       onConnect: (ctx) => {
-        if (!apiToken) return true;
-        const token = (ctx.connectionParams as { authorization?: string } | undefined)?.authorization ?? ctx.extra.request.headers.authorization;
-        return token === `Bearer ${apiToken}`;
+        // why: browsers cannot set headers on a WebSocket; the token comes in connectionParams
+        const given = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
+        const principal = auth.authenticate(typeof given === 'string' ? given : ctx.extra.request.headers.authorization);
+        if (!principal) return false;
+        principals.set(ctx.extra.socket, principal);
+        return true;
       },
       onSubscribe: async (ctx, id, params) => {
+        const principal = principals.get(ctx.extra.socket);
+        if (!principal) return [new GraphQLError('a valid bearer token is required', { extensions: { code: 'UNAUTHENTICATED' } })];
+        const wait = limiter.take(principal.name);
+        if (wait > 0) {
+          return [new GraphQLError(`token "${principal.name}" is over its rate limit (server.limits.rateLimit); retry in ${wait} s`, { extensions: { code: 'RATE_LIMITED', retryAfter: wait } })];
+        }
         const { schema: s, execute, subscribe, parse, validate } = yoga.getEnveloped({ ...ctx, params });
-        const origin = originOf(ctx.extra.request.headers.host);
         const rootValue: WsRoot = {
           execute,
           subscribe,
-          // why: all a result depends on besides the event; the context differs only by origin
-          shareKey: JSON.stringify([origin, params.operationName ?? null, params.query, params.variables ?? null]),
+          // why: all a result depends on besides the event; every subscriber may read, and the public URL is fixed
+          shareKey: JSON.stringify([params.operationName ?? null, params.query, params.variables ?? null]),
           socket: ctx.extra.request.socket,
           // why: live results are written as `next` messages by shareLiveResults, byte for byte what
           // graphql-ws would send; an onNext hook added to useServer would not see them
           direct: { id, socket: ctx.extra.socket },
         };
-        const args = {
-          schema: s,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: createContext(runtime, services, transfers, origin),
-          rootValue,
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
+        try {
+          const args = {
+            schema: s,
+            operationName: params.operationName,
+            document: parse(params.query),
+            variableValues: params.variables,
+            contextValue: createContext(runtime, services, transfers, publicUrl, principal),
+            rootValue,
+          };
+          const errors = validate(args.schema, args.document);
+          return errors.length ? errors : args;
+        } catch (err) {
+          // why: the document limits throw from parse and validate; the client gets them as errors
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
       },
     },
     wss,
@@ -195,12 +303,27 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     transfers,
     services,
     start(port = 4000, host = '127.0.0.1') {
+      if (!isLoopbackHost(host) && auth.open) {
+        return Promise.reject(
+          new ConfigError(config.source, [
+            `field "server.tokens" is empty, so skygraph listens only on a loopback address (127.0.0.1, ::1); it was asked to listen on ${host}. Add server.tokens, or listen on 127.0.0.1`,
+          ]),
+        );
+      }
+      if (!isLoopbackHost(host) && !settings.publicUrl) {
+        return Promise.reject(
+          new ConfigError(config.source, [`field "server.publicUrl" is required to listen on ${host}: it is the address browsers and signed URLs use (https://skygraph.example.com)`]),
+        );
+      }
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           const addr = server.address() as AddressInfo;
           const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          resolve(`http://${shown}:${addr.port}`);
+          const url = `http://${shown}:${addr.port}`;
+          origins.listening(url);
+          publicUrl = settings.publicUrl ?? url;
+          resolve(url);
         });
       });
     },
@@ -247,6 +370,11 @@ function deny(res: ServerResponse, route: string): string {
   return route;
 }
 
+function forbid(res: ServerResponse, principal: Principal | undefined, what: string): string {
+  sendGraphQLError(res, 403, `token "${principal?.name ?? ''}" has scope ${principal?.scope ?? 'none'}; ${what}`, 'FORBIDDEN');
+  return 'objects';
+}
+
 function isMultipart(req: IncomingMessage): boolean {
   return req.method === 'POST' && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
 }
@@ -256,6 +384,3 @@ function sendGraphQLError(res: ServerResponse, status: number, message: string, 
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
-function originOf(host: string | null | undefined): string {
-  return `http://${host ?? 'localhost'}`;
-}

@@ -8,15 +8,10 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { AccountConfig, ProviderDefinition } from '../providers/types.ts';
 import { loadProvider, providerNames } from '../providers/registry.ts';
+import { validateServer, type ServerConfig } from './server.ts';
 
-export interface ServerConfig {
-  /** max size of one GraphQL multipart upload (bytes) */
-  uploadMaxBytes: number;
-  /** optional bearer token required on every API and transfer request */
-  apiToken?: string | undefined;
-  /** HMAC key for skygraph's own signed transfer URLs; random per process when absent */
-  urlSigningKey?: string | undefined;
-}
+export type { ServerConfig, TokenConfig, Scope, LimitsConfig, EndpointAccess } from './server.ts';
+export { DEFAULT_UPLOAD_MAX_BYTES } from './server.ts';
 
 /** A private key for SSH deployments, named by `keyRef`; loaded at start, never returned. */
 export interface SshKeyConfig {
@@ -44,7 +39,6 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEFAULT_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_POLL_INTERVAL_MS = 5000;
 export const MIN_POLL_INTERVAL_MS = 250;
 export const DEFAULT_ACCOUNT_TIMEOUT_MS = 30_000;
@@ -250,28 +244,6 @@ function checkEndpoint(value: string): string | undefined {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const local = host === 'localhost' || host === '::1' || host.startsWith('127.') || host.endsWith('.localhost');
   return local ? undefined : 'uses http for a non-local host; use https';
-}
-
-function validateServer(raw: unknown, problems: string[]): ServerConfig {
-  const server: ServerConfig = { uploadMaxBytes: DEFAULT_UPLOAD_MAX_BYTES };
-  if (raw === undefined) return server;
-  if (!isObject(raw)) {
-    problems.push('field "server" must be a mapping');
-    return server;
-  }
-  for (const key of Object.keys(raw)) {
-    if (!['uploadMaxBytes', 'apiToken', 'urlSigningKey'].includes(key)) problems.push(`field "server.${key}" is not known`);
-  }
-  const max = intField(raw.uploadMaxBytes, DEFAULT_UPLOAD_MAX_BYTES);
-  if (max === undefined || max < 1) problems.push('field "server.uploadMaxBytes" must be a positive integer (bytes)');
-  else server.uploadMaxBytes = max;
-  for (const key of ['apiToken', 'urlSigningKey'] as const) {
-    const v = raw[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'string' || v.length < 16) problems.push(`field "server.${key}" must be a string of at least 16 characters`);
-    else server[key] = v;
-  }
-  return server;
 }
 
 function validateSshKeys(raw: unknown, source: string, problems: string[]): Record<string, SshKeyConfig> {

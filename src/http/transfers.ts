@@ -13,6 +13,7 @@ export interface SignedUrl {
 export interface Transfers {
   /** largest GraphQL multipart upload accepted (bytes) */
   readonly uploadMaxBytes: number;
+  /** `origin` is the public base URL (server.publicUrl), which may end in a path prefix */
   signDownload(origin: string, objectId: string, expiresInSeconds: number): SignedUrl;
   signUpload(origin: string, containerId: string, name: string, expiresInSeconds: number): SignedUrl;
   /** true when the query carries a valid, unexpired signature for this method and path */
@@ -30,7 +31,8 @@ export function createTransfers(opts: { key?: string | undefined; uploadMaxBytes
   const sign = (origin: string, method: 'GET' | 'PUT', pathname: string, expiresIn: number): SignedUrl => {
     const expiresAt = new Date(now().getTime() + Math.min(Math.max(1, expiresIn), MAX_URL_EXPIRY_SECONDS) * 1000);
     const expires = String(Math.floor(expiresAt.getTime() / 1000));
-    const url = new URL(pathname, origin);
+    // why: the public base URL may carry a path (a reverse proxy's prefix); keep it
+    const url = new URL(origin.replace(/\/+$/, '') + pathname);
     url.searchParams.set('expires', expires);
     url.searchParams.set('signature', mac(method, pathname, expires));
     return { url: url.toString(), method, expiresAt };

@@ -84,6 +84,13 @@ export class ConnectionFailedError extends SkygraphError {
   }
 }
 
+/** The provider says it cannot serve now (HTTP 503); worth retrying later. */
+export class UnavailableError extends SkygraphError {
+  constructor(message: string, opts: SkygraphErrorOptions = {}) {
+    super('UNAVAILABLE', message, { ...opts, retryable: true });
+  }
+}
+
 export class TimeoutError extends SkygraphError {
   constructor(message: string, opts: SkygraphErrorOptions = {}) {
     super('TIMEOUT', message, { ...opts, retryable: true });

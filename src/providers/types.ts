@@ -6,6 +6,7 @@
  * unstorage: a small required core, optional methods, declared capabilities, and
  * provider-only operations under `ex`.
  */
+import type { ConnectionDefaults } from './http/connection.ts';
 import type { Readable } from 'node:stream';
 
 /** Libcloud's NodeState values. */
@@ -359,6 +360,8 @@ export interface DriverContext {
   /** injected clock so signers and state machines are testable */
   now(): Date;
   logger: Logger;
+  /** connection settings for every createConnection of this driver (`defaults: ctx.http`) */
+  http?: ConnectionDefaults | undefined;
 }
 
 export interface Logger {

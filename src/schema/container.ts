@@ -160,8 +160,8 @@ defineMutation('createContainer', {
 defineMutation('enableContainerCdn', {
   description: "Publishes the container on the provider's CDN (capability ENABLE_CONTAINER_CDN); answers its public base URL.",
   input: (t) => ({ id: t.id({ required: true, description: 'The Container id.' }) }),
-  payload: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { container: DecodedId; cdnUrl: string }>) => ({
-    container: t.field({ type: Container, resolve: (p, _args, ctx) => loadContainer(ctx, p.container) }),
+  payload: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { containerId: DecodedId; cdnUrl: string }>) => ({
+    container: t.field({ type: Container, resolve: (p, _args, ctx) => loadContainer(ctx, p.containerId) }),
     cdnUrl: t.exposeString('cdnUrl', { description: 'The public base URL of the container on the CDN.' }),
   }),
   resolve: async (input, ctx) => {
@@ -171,7 +171,7 @@ defineMutation('enableContainerCdn', {
     const name = d.parts[0] ?? '';
     await callAccount(ctx, account, 'enableContainerCdn', () => driver.enableContainerCdn(name), { region: d.region, mutates: true });
     const cdnUrl = await callAccount(ctx, account, 'getContainerCdnUrl', () => driver.getContainerCdnUrl(name), { region: d.region });
-    return { container: d, cdnUrl };
+    return { containerId: d, cdnUrl };
   },
 });
 

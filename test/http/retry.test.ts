@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthenticationError, ConnectionFailedError, ProviderError, RateLimitedError, TimeoutError } from '../../src/providers/errors.ts';
+import { AuthenticationError, ConnectionFailedError, ProviderError, RateLimitedError, TimeoutError, UnavailableError } from '../../src/providers/errors.ts';
 import { createConnection, type Connection, type ConnectionOptions } from '../../src/providers/http/connection.ts';
 import type { HttpRequest, Signer } from '../../src/providers/http/types.ts';
 import { startReplayServer, type RecordedRoute, type ReplayServer } from '../helpers/replay-server.ts';
@@ -164,8 +164,8 @@ describe('http: retries', () => {
       for (let i = 0; i < 4; i++) yield new Uint8Array(1024).fill(i);
     }
     const err = await conn.request({ operation: 'PutObject', method: 'PUT', path: 'b/k', body: body() }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ProviderError);
-    expect(err).toMatchObject({ status: 503, retryable: true });
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ status: 503, retryable: true, code: 'UNAVAILABLE' });
     expect(calls).toHaveLength(1);
     expect(sleeps).toEqual([]);
     expect(received).toBe(4096);

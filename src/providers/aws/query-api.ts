@@ -85,6 +85,7 @@ export function createQueryApi(ctx: DriverContext, spec: QueryApiSpec, deps: Que
     retry: deps.retry,
     sleep: deps.sleep,
     now: ctx.now,
+    defaults: ctx.http,
   });
 
   const call = async (action: string, params: QueryParams = {}, opts: { idempotent?: boolean } = {}): Promise<XmlObject> => {

@@ -16,6 +16,17 @@ export interface RetryOptions {
   maxDelayMs: number;
 }
 
+/**
+ * Settings the core hands every connection of a driver (DriverContext.http), beneath the
+ * driver's own: tests shorten retries here without touching production defaults.
+ */
+export interface ConnectionDefaults {
+  retry?: Partial<RetryOptions> | undefined;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** largest json/xml/text/kv response body read (bytes); default 64 MiB */
+  maxResponseBytes?: number | undefined;
+}
+
 /** Options of one connection (one base URL, one credential set, one socket pool). */
 export interface ConnectionOptions {
   /** used as the [provider] prefix in error messages */
@@ -45,6 +56,10 @@ export interface ConnectionOptions {
   /** injectable so tests need not wait */
   sleep?: (ms: number) => Promise<void>;
   userAgent?: string;
+  /** largest json/xml/text/kv response body read (bytes); a longer one is a MalformedResponseError. Default 64 MiB */
+  maxResponseBytes?: number;
+  /** DriverContext.http: used where the options above leave a setting out */
+  defaults?: ConnectionDefaults | undefined;
 }
 
 /** An unexpected response, as handed to `parseError`. Never holds request data. */
@@ -124,6 +139,8 @@ export const DEFAULT_REQUEST_ID_HEADERS: readonly string[] = [
 ];
 
 export const DEFAULT_USER_AGENT = 'skygraph/0.1';
+/** why: a list page is a few MB at most; a runaway or hostile body must not fill the heap */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export function createConnection(opts: ConnectionOptions): Connection {
   // why: the base URL may come from config; never echo it (it could carry userinfo)
@@ -145,12 +162,13 @@ export function createConnection(opts: ConnectionOptions): Connection {
     transport,
     signer: opts.signer,
     recordCall: opts.recordCall,
-    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    retry: { ...DEFAULT_RETRY, ...opts.defaults?.retry, ...opts.retry },
     parseError: opts.parseError,
     requestIdHeaders: opts.requestIdHeaders ?? DEFAULT_REQUEST_ID_HEADERS,
     now: opts.now ?? (() => new Date()),
-    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    sleep: opts.sleep ?? opts.defaults?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
+    maxResponseBytes: opts.maxResponseBytes ?? opts.defaults?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
   };
   let closing: Promise<void> | undefined;
   return {

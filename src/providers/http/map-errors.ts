@@ -13,6 +13,7 @@ import {
   RateLimitedError,
   SkygraphError,
   TimeoutError,
+  UnavailableError,
 } from '../errors.ts';
 import type { ErrorResponseInfo } from './connection.ts';
 import { bodySnippet } from './parsers/context.ts';
@@ -52,6 +53,7 @@ export function mapErrorResponse(info: ErrorResponseInfo, provider: string, secr
   if (status === 404) return new NotFoundError(message, opts);
   if (status === 409 || status === 412) return new ConflictError(message, opts);
   if (status === 429) return new RateLimitedError(message, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], now) });
+  if (status === 503) return new UnavailableError(message, opts);
   if (status >= 500) return new ProviderError(message, { ...opts, retryable: !PERMANENT_5XX.has(status) });
   return new ProviderError(message, opts);
 }

@@ -1,5 +1,6 @@
 /** Parse stage: reads a response body according to the requested ResponseType. */
 import { setImmediate as nextLoopTurn } from 'node:timers/promises';
+import { MalformedResponseError } from '../errors.ts';
 import type { ResponseType } from './connection.ts';
 import type { ParseContext } from './parsers/context.ts';
 import { parseJsonResponse } from './parsers/json.ts';
@@ -13,7 +14,7 @@ export const ERROR_BODY_LIMIT = 64 * 1024;
 export async function readBody(
   res: RawResponse,
   type: ResponseType,
-  ctx: ParseContext & { xmlArrays?: readonly string[] | undefined },
+  ctx: ParseContext & { xmlArrays?: readonly string[] | undefined; maxBytes?: number | undefined },
 ): Promise<unknown> {
   if (type === 'stream') return res.body;
   if (type === 'none') {
@@ -21,7 +22,7 @@ export async function readBody(
     await settle();
     return undefined;
   }
-  const text = await res.body.text();
+  const text = ctx.maxBytes === undefined ? await res.body.text() : await readLimited(res, ctx.maxBytes, ctx);
   await settle();
   switch (type) {
     case 'text':
@@ -42,6 +43,31 @@ export async function readBody(
  */
 export function settle(): Promise<void> {
   return nextLoopTurn();
+}
+
+/**
+ * Reads a whole body as UTF-8 (a leading BOM dropped, as undici's text() does), refusing one
+ * that says or turns out to be longer than `limit` bytes before it is all in memory.
+ */
+export async function readLimited(res: RawResponse, limit: number, ctx: ParseContext): Promise<string> {
+  const tooLong = () => {
+    res.body.destroy();
+    return new MalformedResponseError(`${ctx.operation} ${ctx.status}: the response body is over the ${limit}-byte limit`, {
+      provider: ctx.provider,
+      status: ctx.status,
+      requestId: ctx.requestId,
+    });
+  };
+  if (Number(res.headers['content-length'] ?? 0) > limit) throw tooLong();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLong();
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** Reads at most `limit` bytes as UTF-8 and discards the rest (closing the socket if it is long). */

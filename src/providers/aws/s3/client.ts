@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
  */
 import { InvalidInputError } from '../../errors.ts';
-import { createConnection, type Connection, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
+import { createConnection, type Connection, type ConnectionDefaults, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
 import { encodeRfc3986 } from '../../http/serialize.ts';
 import { awsV4Signer, presignAwsV4, type AwsCredentials } from '../../http/signers/aws-v4.ts';
 import { parseS3Error } from './errors.ts';
@@ -28,6 +28,8 @@ export interface S3ClientOptions {
   credentials: () => Promise<AwsCredentials>;
   recordCall: (operation: string) => void;
   now: () => Date;
+  /** DriverContext.http */
+  http?: ConnectionDefaults | undefined;
 }
 
 /** A request addressed to a bucket (or to the service when `bucket` is absent). */
@@ -67,6 +69,7 @@ export function createS3Client(opts: S3ClientOptions): S3Client {
       parseError: parseS3Error,
       requestIdHeaders: ['x-amz-request-id', 'x-trans-id', 'x-amz-id-2'],
       now: opts.now,
+      defaults: opts.http,
     });
     connections.set(key, conn);
     if (connections.size > MAX_BUCKET_CONNECTIONS) {

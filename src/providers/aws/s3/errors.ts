@@ -13,6 +13,7 @@ import {
   NotFoundError,
   ProviderError,
   RateLimitedError,
+  UnavailableError,
   type SkygraphError,
 } from '../../errors.ts';
 import type { ErrorResponseInfo } from '../../http/connection.ts';
@@ -82,5 +83,7 @@ export function parseS3Error(info: ErrorResponseInfo): SkygraphError {
       return new RateLimitedError(message, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], new Date()) });
     }
   }
+  // why: a 503 that is not SlowDown (above) is the service saying it cannot serve now, as elsewhere
+  if (info.status === 503) return new UnavailableError(message, opts);
   return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 && info.status !== 505 });
 }

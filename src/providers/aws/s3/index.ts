@@ -113,6 +113,7 @@ export const s3Provider: ProviderDefinition = {
       credentials,
       recordCall: (operation) => ctx.recordCall(operation),
       now: () => ctx.now(),
+      http: ctx.http,
     });
     const multipartThresholdBytes = options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD;
     const storage = s3StorageDriver({

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { InvalidInputError, MalformedResponseError, toSkygraphError } from '../../errors.ts';
-import { createConnection, type Connection } from '../../http/connection.ts';
+import { createConnection, type Connection, type ConnectionDefaults } from '../../http/connection.ts';
 import { scrubError } from '../../http/redact.ts';
 import type { HttpRequest, Signer } from '../../http/types.ts';
 import type { AccountConfig, Logger } from '../../types.ts';
@@ -72,6 +72,8 @@ export interface KeystoneAuthOptions {
   /** renew this long before expiry; default 300000 (5 min) */
   renewBeforeMs?: number;
   timeoutMs?: number;
+  /** DriverContext.http */
+  http?: ConnectionDefaults | undefined;
 }
 
 /** A token-based Signer with the service catalog that came with the token. */
@@ -214,6 +216,7 @@ export function createKeystoneAuth(opts: KeystoneAuthOptions): KeystoneAuth {
       timeoutMs: opts.timeoutMs,
       retry: { retries: 2 },
       now,
+      defaults: opts.http,
     }));
 
   const authenticate = async (): Promise<Session> => {

@@ -46,7 +46,7 @@ const MAX_PAGES = 10_000;
 export function createNovaApi(ctx: DriverContext, auth: OpenStackAuth, variant: NovaVariant, deps: NovaDeps = {}): NovaApi {
   const provider = variant.name;
   const connect = (baseUrl: string) =>
-    createConnection({ provider, baseUrl, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep });
+    createConnection({ provider, baseUrl, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, defaults: ctx.http });
   let compute: Promise<Connection> | undefined;
   let image: Promise<Connection | undefined> | undefined;
   const opened: Connection[] = [];

@@ -60,6 +60,9 @@ export function accountAuth(ctx: DriverContext, opts: AccountAuthOptions): OpenS
       now: ctx.now,
       recordCall: ctx.recordCall,
       logger: ctx.logger,
+      // why: a hung token request must end with the account's deadline, not undici's 30 s default
+      timeoutMs: account.timeoutMs,
+      http: ctx.http,
     });
     return { keystone, preset, regionName, interface: iface };
   };

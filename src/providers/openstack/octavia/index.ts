@@ -68,6 +68,7 @@ export function createOctaviaInstance(ctx: DriverContext, deps: OctaviaDeps = {}
         now: ctx.now,
         retry: deps.retry,
         sleep: deps.sleep,
+        defaults: ctx.http,
         parseError: parseOctaviaError,
       }))
       .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));

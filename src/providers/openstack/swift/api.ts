@@ -3,7 +3,7 @@
  * then sends every request through one connection signed with the account's token.
  */
 import { ContainerNotEmptyError, InvalidInputError, NotFoundError, type SkygraphError } from '../../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
+import { createConnection, type Connection, type ConnectionDefaults, type ErrorResponseInfo, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
 import type { KeystoneAuth } from '../identity/index.ts';
 
 /** What the storage driver and the uploader need from the account. */
@@ -28,6 +28,8 @@ export interface SwiftApiOptions {
   recordCall: (operation: string) => void;
   now: () => Date;
   timeoutMs?: number | undefined;
+  /** DriverContext.http */
+  http?: ConnectionDefaults | undefined;
 }
 
 export function createSwiftApi(opts: SwiftApiOptions): SwiftApi {
@@ -44,6 +46,7 @@ export function createSwiftApi(opts: SwiftApiOptions): SwiftApi {
           now: opts.now,
           timeoutMs: opts.timeoutMs,
           parseError: swiftError(provider),
+          defaults: opts.http,
         }),
       (err: unknown) => {
         connecting = undefined;

@@ -97,6 +97,7 @@ function lazyStorage(ctx: DriverContext, name: string): { storage: StorageDriver
         recordCall: ctx.recordCall,
         logger: ctx.logger,
         timeoutMs: account.timeoutMs,
+        http: ctx.http,
       });
       return { auth, region, iface };
     })().catch((err: unknown) => {
@@ -114,7 +115,7 @@ function lazyStorage(ctx: DriverContext, name: string): { storage: StorageDriver
     endpoint: async (type, q) => (await resolve()).auth.endpoint(type, q),
     close: async () => auth?.close(),
   };
-  const common = { provider: name, auth: signer, recordCall: ctx.recordCall, now: ctx.now, timeoutMs: account.timeoutMs };
+  const common = { provider: name, auth: signer, recordCall: ctx.recordCall, now: ctx.now, timeoutMs: account.timeoutMs, http: ctx.http };
   const api = createSwiftApi({
     ...common,
     endpoint: async () => {

@@ -257,8 +257,8 @@ export function swiftStorageDriver(api: SwiftApi, opts: SwiftStorageOptions): St
 // --- Internal helpers ---
 
 function asList<T>(res: HttpResponse<unknown>, provider: string): T[] {
-  // why: Swift answers 204 with no body for an empty listing
-  if (res.status === 204 || res.body === undefined || res.body === null || res.body === '') return [];
+  // why: Swift answers 204 with no body for an empty listing; an empty 200 is a broken answer, not an empty list
+  if (res.status === 204) return [];
   if (!Array.isArray(res.body)) throw new MalformedResponseError('the listing is not a JSON array', { provider });
   return res.body as T[];
 }

@@ -58,7 +58,7 @@ export function createClbInstance(ctx: DriverContext, deps: ClbDeps = {}): Provi
   let conn: Promise<Connection> | undefined;
   const open = () =>
     (conn ??= requireEndpoint(auth, DRIVER_NAME, 'rax:load-balancer', ctx.region, 'endpoint')
-      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseClbError }))
+      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseClbError, defaults: ctx.http }))
       .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
   return {
     loadBalancer: clbLoadBalancerDriver(open, { pollIntervalMs: deps.pollIntervalMs, waitTimeoutMs: deps.waitTimeoutMs, pageSize: deps.pageSize, sleep: deps.sleep, now: ctx.now }),
