@@ -102,7 +102,7 @@ export function parseKubeStatus(info: ErrorResponseInfo): SkygraphError | undefi
     case 429:
       return new RateLimitedError(message, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], new Date()) });
     default:
-      return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 });
+      return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 && info.status !== 505 });
   }
 }
 

@@ -4,7 +4,9 @@
  * without qop. The first request goes out without credentials and the 401's challenge is answered
  * once; later requests reuse that challenge preemptively with a growing nonce count, so a steady
  * stream of requests costs no 401 round trips. A `stale=true` 401 is answered with the new nonce
- * without counting as refused credentials (UnauthorizedVerdict 'stale').
+ * without counting as refused credentials (UnauthorizedVerdict 'stale'). One signer per connection:
+ * the challenge it keeps belongs to that connection's origin. `Authentication-Info: nextnonce` is
+ * not read (the signer never sees successful responses); the server's next stale 401 moves it on.
  *
  * https://www.rfc-editor.org/rfc/rfc7616
  */
