@@ -149,7 +149,7 @@ export async function startKubevirtServer(opts: KubevirtServerOptions = {}): Pro
     settle();
     const path = req.path;
     let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^${escape(api)}([^/]+)/(virtualmachines|virtualmachineinstances)$`).exec(path))) {
+    if ((m = new RegExp(`^${escapeRegExp(api)}([^/]+)/(virtualmachines|virtualmachineinstances)$`).exec(path))) {
       const [, ns, resource] = m as unknown as [string, string, string];
       if (req.method === 'GET') {
         authorize(req, 'list', resource!, ns!);
@@ -160,7 +160,7 @@ export async function startKubevirtServer(opts: KubevirtServerOptions = {}): Pro
         return createVm(req, ns!);
       }
     }
-    if ((m = new RegExp(`^${escape(api)}([^/]+)/virtualmachines/([^/]+)$`).exec(path))) {
+    if ((m = new RegExp(`^${escapeRegExp(api)}([^/]+)/virtualmachines/([^/]+)$`).exec(path))) {
       const [, ns, name] = m as unknown as [string, string, string];
       const verb = req.method === 'GET' ? 'get' : req.method === 'DELETE' ? 'delete' : undefined;
       if (verb) {
@@ -179,7 +179,7 @@ export async function startKubevirtServer(opts: KubevirtServerOptions = {}): Pro
         return { status: 200, body: vm };
       }
     }
-    if ((m = new RegExp(`^${escape(sub)}([^/]+)/virtualmachines/([^/]+)/(start|stop|restart)$`).exec(path)) && req.method === 'PUT') {
+    if ((m = new RegExp(`^${escapeRegExp(sub)}([^/]+)/virtualmachines/([^/]+)/(start|stop|restart)$`).exec(path)) && req.method === 'PUT') {
       const [, ns, name, action] = m as unknown as [string, string, string, string];
       authorize(req, 'update', `virtualmachines/${action}`, ns!, 'subresources.kubevirt.io');
       const allowed = { start: ['paused', 'dryRun'], stop: ['gracePeriod', 'dryRun'], restart: ['gracePeriodSeconds', 'dryRun'] }[action as 'start'];
@@ -358,7 +358,7 @@ function spec(o: Json): Json {
   return (o.spec ??= {}) as Json;
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

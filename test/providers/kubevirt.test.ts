@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -27,6 +27,7 @@ let serverCa: TestCa;
 let serverCert: Issued;
 let client: Issued;
 let intruder: Issued;
+let clientCaPem: string;
 let dir: string;
 
 beforeAll(async () => {
@@ -46,7 +47,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pki?.cleanup();
 });
-let clientCaPem: string;
 
 /** A kubeconfig in the temp dir: one cluster, the given users and contexts. */
 async function kubeconfig(server: string, users: Record<string, Record<string, unknown>>, contexts: Record<string, { user: string; namespace?: string }>, current?: string): Promise<string> {
@@ -403,7 +403,6 @@ describe('kubevirt: validate', () => {
       await instance.close?.();
     } finally {
       await server.close();
-      await rm(join(dir, 'nothing'), { force: true });
     }
   });
 });
