@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError, ProviderError } from '../../src/providers/errors.ts';
+import { AuthenticationError, ConflictError, ConnectionFailedError, InvalidInputError, NotFoundError, ProviderError } from '../../src/providers/errors.ts';
 import { createKubevirtInstance, validateKubevirtAccount, type KubevirtDeps } from '../../src/providers/kubevirt/index.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import type { AccountConfig, ComputeDriver, Node } from '../../src/providers/types.ts';
@@ -49,12 +49,18 @@ afterAll(async () => {
 });
 
 /** A kubeconfig in the temp dir: one cluster, the given users and contexts. */
-async function kubeconfig(server: string, users: Record<string, Record<string, unknown>>, contexts: Record<string, { user: string; namespace?: string }>, current?: string): Promise<string> {
+async function kubeconfig(
+  server: string,
+  users: Record<string, Record<string, unknown>>,
+  contexts: Record<string, { user: string; namespace?: string }>,
+  current?: string,
+  cluster: Record<string, unknown> = { 'certificate-authority-data': b64(serverCa.cert) },
+): Promise<string> {
   const path = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}.yaml`);
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'lab', cluster: { server, 'certificate-authority-data': b64(serverCa.cert) } }],
+    clusters: [{ name: 'lab', cluster: { server, ...cluster } }],
     users: Object.entries(users).map(([name, user]) => ({ name, user })),
     contexts: Object.entries(contexts).map(([name, c]) => ({ name, context: { cluster: 'lab', ...c } })),
     ...(current ? { 'current-context': current } : {}),
@@ -298,6 +304,24 @@ describe('kubevirt: requests and mapping', () => {
     expect(files.server.requests.every((r) => r.clientCert?.authorized && r.headers.authorization === undefined)).toBe(true);
   });
 
+  it("honours the cluster's tls-server-name and insecure-skip-tls-verify", async () => {
+    const cluster = (extra: Record<string, unknown>) => async (url: string) => ({
+      options: { kubeconfig: await kubeconfig(url, { me: certUser() }, { lab: { user: 'me', namespace: 'vms' } }, 'lab', extra) },
+    });
+    const named = await make({ account: cluster({ 'certificate-authority-data': b64(serverCa.cert), 'tls-server-name': 'kubernetes.default.svc' }) });
+    expect((await named.driver.listNodes()).length).toBe(4);
+    const misnamed = await make({ account: cluster({ 'certificate-authority-data': b64(serverCa.cert), 'tls-server-name': 'other.example.net' }) });
+    const err = await expectTypedError(misnamed.driver.listNodes(), ConnectionFailedError);
+    expect(err.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(err.retryable).toBe(false);
+    expect(misnamed.server.requests).toEqual([]);
+    const untrusted = await make({ account: cluster({}) });
+    expect((await expectTypedError(untrusted.driver.listNodes(), ConnectionFailedError)).message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    const insecure = await make({ account: cluster({ 'insecure-skip-tls-verify': true }) });
+    expect((await insecure.driver.listNodes()).length).toBe(4);
+    expect(insecure.server.requests.every((r) => r.clientCert?.authorized)).toBe(true);
+  });
+
   it('works from explicit credentials without a kubeconfig, under a proxy path prefix', async () => {
     const h = await make({
       server: { prefix: '/k8s/clusters/c-m-7x2' },
@@ -375,7 +399,7 @@ describe('kubevirt: validate', () => {
       [{ options: { kubeconfig: noCurrent, context: secret } }, ['options.context names no context of options.kubeconfig']],
       [{ credentials: { token: secret } }, ['endpoint is required without options.kubeconfig (the Kubernetes API server URL)']],
       [{ endpoint: 'https://k', credentials: { clientCertificateData: secret } }, ['a client certificate needs its key, and a key its certificate (clientCertificate[Data] with clientKey[Data])']],
-      [{ endpoint: 'https://k', credentials: { token: 't', apiKey: secret } }, ['credentials.apiKey is not a kubevirt credential (known: token, clientCertificateData, clientKeyData, certificateAuthorityData, username, password)']],
+      [{ endpoint: 'https://k', credentials: { token: 't', apiKey: secret } }, ['credentials.apiKey is not a kubevirt credential (known: token, clientCertificateData, clientKeyData, certificateAuthorityData)']],
       [{ endpoint: 'https://k', credentials: { token: 't' }, options: { namespace: 'Not_OK', region: 'x' } }, ['options.region is not a kubevirt option (known: kubeconfig, context, namespace, tlsServerName, clientCertificate, clientKey, certificateAuthority, tokenFile, insecureSkipTlsVerify, images, sizes)']],
       [{ endpoint: 'https://k', credentials: { token: 't' }, options: { namespace: 'Not_OK' } }, ['options.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63)']],
       [{ endpoint: 'https://k', credentials: { token: 't' }, options: { clientKey: join(dir, secret) } }, ['options.clientKey is not a readable file']],

@@ -1,6 +1,6 @@
 /**
  * The Kubernetes API connection of one kubevirt account: the target from kubeconfig.ts, TLS
- * material and a bearer or Basic signer, resolved on first use; paged lists; and Kubernetes
+ * material and a bearer signer, resolved on first use; paged lists; and Kubernetes
  * `Status` error bodies mapped to typed errors.
  *
  * https://kubernetes.io/docs/reference/using-api/api-concepts/
@@ -9,7 +9,6 @@ import { readFile } from 'node:fs/promises';
 import { AuthenticationError, ConflictError, InvalidInputError, MalformedResponseError, NotFoundError, ProviderError, RateLimitedError, type SkygraphError } from '../errors.ts';
 import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../http/connection.ts';
 import { parseRetryAfter } from '../http/retry.ts';
-import { basicSigner } from '../http/signers/basic.ts';
 import { bearerSigner, staticToken, type TokenSource } from '../http/signers/bearer.ts';
 import { loadClientTls } from '../http/tls.ts';
 import type { Signer } from '../http/types.ts';
@@ -128,11 +127,9 @@ async function openApi(ctx: DriverContext, deps: KubevirtDeps): Promise<KubeApi>
 }
 
 function signerFor(target: KubeTarget, ctx: DriverContext): Signer | undefined {
-  const { token, basic } = target;
-  if (token && 'value' in token) return bearerSigner(staticToken(token.value));
-  if (token) return bearerSigner(tokenFileSource(token.file, token.field, ctx));
-  if (basic) return basicSigner(() => basic);
-  return undefined;
+  const { token } = target;
+  if (!token) return undefined;
+  return bearerSigner('value' in token ? staticToken(token.value) : tokenFileSource(token.file, token.field, ctx));
 }
 
 /** A token read from a file, re-read once a minute and after a 401 (projected tokens rotate). */

@@ -1,6 +1,7 @@
 /**
  * The `kubevirt` provider: KubeVirt VirtualMachines (kubevirt.io/v1) of one namespace as compute
- * nodes, over the Kubernetes API with an X.509 client certificate, a bearer token or Basic auth.
+ * nodes, over the Kubernetes API with an X.509 client certificate or a bearer token. (Kubernetes
+ * dropped Basic auth in 1.19, and kubeconfig exec/auth-provider plugins are not run.)
  *
  * ```yaml
  * accounts:
@@ -33,7 +34,7 @@ import { statSync } from 'node:fs';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../types.ts';
 import { DRIVER_NAME, createKubeApi, type KubevirtDeps } from './api.ts';
 import { kubevirtComputeDriver, type KubevirtCatalog } from './compute.ts';
-import { CREDENTIAL_KEYS, FILE_OPTIONS, resolveKubeTarget } from './kubeconfig.ts';
+import { CREDENTIAL_KEYS, FILE_OPTIONS, expandHome, resolveKubeTarget } from './kubeconfig.ts';
 import { DEFAULT_IMAGES, DEFAULT_SIZES, quantityBytes, type ImageSpec, type SizeSpec } from './mappers.ts';
 
 export { DRIVER_NAME, parseKubeStatus, type KubevirtDeps } from './api.ts';
@@ -96,7 +97,7 @@ export function validateKubevirtAccount(account: AccountConfig): string[] {
 
 function isFile(path: string): boolean {
   try {
-    return statSync(path.replace(/^~(?=\/|$)/, process.env.HOME ?? '~')).isFile();
+    return statSync(expandHome(path)).isFile();
   } catch {
     return false;
   }

@@ -25,13 +25,12 @@ export interface KubeTarget {
   tls: TlsSources;
   /** a bearer token, or a file holding one (re-read as it rotates) */
   token: { value: string } | { file: string; field: string } | undefined;
-  basic: { username: string; password: string } | undefined;
 }
 
 /** Option keys naming files (kubeconfig's client-certificate, client-key, certificate-authority). */
 export const FILE_OPTIONS = ['clientCertificate', 'clientKey', 'certificateAuthority', 'tokenFile'] as const;
-/** Credential keys: base64 PEM as in kubeconfig `*-data`, or a token, or basic auth. */
-export const CREDENTIAL_KEYS = ['token', 'clientCertificateData', 'clientKeyData', 'certificateAuthorityData', 'username', 'password'] as const;
+/** Credential keys: a token, or base64 PEM as in kubeconfig `*-data`. */
+export const CREDENTIAL_KEYS = ['token', 'clientCertificateData', 'clientKeyData', 'certificateAuthorityData'] as const;
 
 type Json = Record<string, unknown>;
 
@@ -91,11 +90,7 @@ export function resolveKubeTarget(account: AccountConfig): { target?: KubeTarget
   const tokenFile = opt('tokenFile') ?? kubePath(user, 'tokenFile');
   const tokenValue = cred('token') ?? k(user, 'token');
   const token = tokenValue !== undefined ? { value: tokenValue } : tokenFile !== undefined ? { file: expandHome(tokenFile), field: opt('tokenFile') ? 'options.tokenFile' : fromKube('tokenFile') } : undefined;
-  const username = cred('username') ?? k(user, 'username');
-  const password = cred('password') ?? k(user, 'password');
-  if ((username === undefined) !== (password === undefined)) problems.push('credentials.username and credentials.password go together');
-  const basic = username !== undefined && password !== undefined ? { username, password } : undefined;
-  if (!token && !basic && !tls.cert) {
+  if (!token && !tls.cert) {
     const plugin = ['exec', 'auth-provider'].find((key) => user[key] !== undefined);
     problems.push(
       plugin
@@ -110,14 +105,15 @@ export function resolveKubeTarget(account: AccountConfig): { target?: KubeTarget
   const namespace = opt('namespace') ?? kubeNamespace ?? 'default';
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) problems.push('options.namespace must be a Kubernetes namespace name (lower-case letters, digits and "-", at most 63)');
   if (problems.length > 0 || server === undefined) return { problems };
-  return { problems, target: { server, namespace, context: contextName, cluster: clusterName, tls, token, basic } };
+  return { problems, target: { server, namespace, context: contextName, cluster: clusterName, tls, token } };
+}
+
+/** `~/x` -> `<home>/x`, as kubectl reads paths. */
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path;
 }
 
 // --- Internal helpers ---
-
-function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path;
-}
 
 function loadKubeconfig(
   path: string,
