@@ -79,8 +79,9 @@ export class MalformedResponseError extends SkygraphError {
 }
 
 export class ConnectionFailedError extends SkygraphError {
+  /** retryable unless opts say otherwise (an untrusted server certificate stays untrusted) */
   constructor(message: string, opts: SkygraphErrorOptions = {}) {
-    super('CONNECTION_FAILED', message, { ...opts, retryable: true });
+    super('CONNECTION_FAILED', message, { ...opts, retryable: opts.retryable ?? true });
   }
 }
 

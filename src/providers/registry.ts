@@ -19,6 +19,7 @@ const DRIVERS: Record<string, Loader> = {
   'rackspace-clb': async () => (await import('./rackspace/clb/index.ts')).rackspaceClbProvider,
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
+  kubevirt: async () => (await import('./kubevirt/index.ts')).kubevirtProvider,
 };
 
 /** Every registered driver name, sorted. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, ConnectionFailedError, ProviderError, RateLimitedError, TimeoutError, UnavailableError } from '../../src/providers/errors.ts';
 import { createConnection, type Connection, type ConnectionOptions } from '../../src/providers/http/connection.ts';
-import type { HttpRequest, Signer } from '../../src/providers/http/types.ts';
+import { MAX_STALE_RETRIES } from '../../src/providers/http/execute.ts';
+import type { HttpRequest, Signer, UnauthorizedResponse, UnauthorizedVerdict } from '../../src/providers/http/types.ts';
 import { startReplayServer, type RecordedRoute, type ReplayServer } from '../helpers/replay-server.ts';
 import { closedPort, instantSleep, readAll, startRawServer, type RawServer } from './support.ts';
 
@@ -230,6 +231,73 @@ describe('http: retries', () => {
     expect((err as Error).message).toBe('[test] ListServers 401 Unauthorized: nope');
     expect(state.unauthorized).toBe(1);
     expect(server.requests).toHaveLength(2);
+  });
+
+  /** A challenge-style signer: answers the last 401's `x-challenge` header and returns `verdict(challenge)`. */
+  function challengeSigner(verdict: (challenge: string) => UnauthorizedVerdict | undefined) {
+    const seen: UnauthorizedResponse[] = [];
+    let answer = 'none';
+    const signer: Signer = {
+      async sign(req) {
+        return { ...req, headers: { ...req.headers, 'x-answer': answer } };
+      },
+      onUnauthorized(res) {
+        seen.push(res!);
+        answer = res!.headers['x-challenge'] ?? 'none';
+        return verdict(answer);
+      },
+    };
+    return { seen, signer };
+  }
+
+  it('shows onUnauthorized the 401 and its headers (WWW-Authenticate), then retries once', async () => {
+    const server = await replay({
+      method: 'GET',
+      path: '/v1/thing',
+      body: (req) => (req.headers['x-answer'] === 'c1' ? { status: 200, body: '{"ok":true}' } : { status: 401, headers: { 'www-authenticate': 'Digest realm="r", nonce="n1"', 'x-challenge': 'c1' }, body: '' }),
+    });
+    const { seen, signer } = challengeSigner(() => undefined);
+    const { conn } = connect(`${server.url}/v1`, { signer });
+    expect((await conn.request({ operation: 'GetThing', path: 'thing' })).status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.status).toBe(401);
+    expect(seen[0]!.headers['www-authenticate']).toBe('Digest realm="r", nonce="n1"');
+  });
+
+  it("a 'stale' verdict retries without spending the one credentials retry", async () => {
+    let n = 0;
+    const server = await replay({
+      method: 'GET',
+      path: '/v1/thing',
+      // why: the first 401 is the stale one, the answer to the second is accepted
+      body: (req) => (req.headers['x-answer'] === 'c2' ? { status: 200, body: '{}' } : { status: 401, headers: { 'x-challenge': `c${++n}` }, body: '' }),
+    });
+    const { seen, signer } = challengeSigner((c) => (c === 'c1' ? 'stale' : 'retry'));
+    const { conn, calls } = connect(`${server.url}/v1`, { signer });
+    expect((await conn.request({ operation: 'GetThing', path: 'thing' })).status).toBe(200);
+    expect(seen).toHaveLength(2);
+    expect(calls).toHaveLength(3);
+  });
+
+  it(`'stale' retries stop after ${MAX_STALE_RETRIES}, then one credentials retry, then AuthenticationError`, async () => {
+    let n = 0;
+    const server = await replay({ method: 'GET', path: '/v1/thing', body: () => ({ status: 401, headers: { 'x-challenge': `c${++n}` }, body: '' }) });
+    const { seen, signer } = challengeSigner(() => 'stale');
+    const { conn } = connect(`${server.url}/v1`, { signer });
+    const err = await conn.request({ operation: 'GetThing', path: 'thing' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(seen).toHaveLength(MAX_STALE_RETRIES + 1);
+    expect(server.requests).toHaveLength(MAX_STALE_RETRIES + 2);
+  });
+
+  it("a 'fail' verdict gives up at once", async () => {
+    const server = await replay({ method: 'POST', path: '/v1/thing', status: 401, body: '' });
+    const { seen, signer } = challengeSigner(() => 'fail');
+    const { conn } = connect(`${server.url}/v1`, { signer });
+    const err = await conn.request({ operation: 'PostThing', method: 'POST', path: 'thing', json: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(seen).toHaveLength(1);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('stops at once when the caller aborts, mapping a deadline to TimeoutError', async () => {

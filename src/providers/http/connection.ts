@@ -6,6 +6,7 @@ import { InvalidInputError, type SkygraphError } from '../errors.ts';
 import { executeRequest } from './execute.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { createPoolTransport } from './send.ts';
+import { checkClientTls, type ClientTlsOptions } from './tls.ts';
 import type { Signer } from './types.ts';
 
 /** Backoff settings; delays use full jitter and honour Retry-After (capped by maxDelayMs). */
@@ -44,6 +45,8 @@ export interface ConnectionOptions {
   retry?: Partial<RetryOptions>;
   /** undici Pool size, default 16 */
   connections?: number;
+  /** https only: X.509 client certificate and key, CA bundle, server name (see tls.ts for a loader) */
+  tls?: ClientTlsOptions;
   /**
    * Provider-specific error body mapping (e.g. AWS `<Error><Code>`); return undefined to fall back
    * to the default status mapping. The returned error's `retryable` decides whether an idempotent
@@ -150,11 +153,16 @@ export function createConnection(opts: ConnectionOptions): Connection {
   }
   baseUrl.search = '';
   baseUrl.hash = '';
+  if (opts.tls) {
+    if (baseUrl.protocol !== 'https:') throw new InvalidInputError('TLS options need an https baseUrl', { provider: opts.provider, field: 'baseUrl' });
+    checkClientTls(opts.tls, opts.provider);
+  }
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const transport = createPoolTransport(baseUrl.origin, {
     connections: opts.connections ?? 16,
     timeoutMs,
     connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+    tls: opts.tls,
   });
   const ctx = {
     provider: opts.provider,

@@ -1,6 +1,7 @@
 /**
  * The attempt loop: sign -> send -> parse -> map errors, retried per the policy in retry.ts.
- * A 401 gives the signer one chance to refresh (onUnauthorized) and re-sign.
+ * A 401 gives the signer one chance to refresh (onUnauthorized) and re-sign; a signer that reports
+ * a stale nonce gets up to MAX_STALE_RETRIES more, which do not count as refused credentials.
  */
 import { RateLimitedError, SkygraphError, toSkygraphError } from '../errors.ts';
 import type { ConnectionOptions, ErrorResponseInfo, HttpResponse, RequestOptions, RetryOptions } from './connection.ts';
@@ -30,7 +31,10 @@ export interface ExecuteContext {
 
 type Outcome =
   | { response: HttpResponse }
-  | { error: SkygraphError; status?: number; retryAfterMs?: number | undefined; notSent?: boolean; retryable?: boolean };
+  | { error: SkygraphError; status?: number; headers?: Record<string, string>; retryAfterMs?: number | undefined; notSent?: boolean; retryable?: boolean };
+
+/** why: a server whose nonces expire faster than a round trip must not keep a request looping */
+export const MAX_STALE_RETRIES = 2;
 
 export async function executeRequest(ctx: ExecuteContext, opts: RequestOptions): Promise<HttpResponse> {
   const secrets = new Set<string>();
@@ -50,6 +54,7 @@ async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: 
   const idempotent = opts.idempotent ?? isIdempotentMethod(prepared.method);
   let attempt = 0;
   let reauthorized = false;
+  let staleRetries = 0;
   for (;;) {
     if (opts.signal?.aborted) throw mapAbort(opts.signal.reason, ctx.provider, opts.operation);
     const req = ctx.signer ? await ctx.signer.sign(copyRequest(prepared), { now: ctx.now() }) : copyRequest(prepared);
@@ -60,10 +65,13 @@ async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: 
     if (opts.signal?.aborted) throw mapAbort(opts.signal.reason, ctx.provider, opts.operation);
 
     if (outcome.status === 401 && ctx.signer?.onUnauthorized && !reauthorized) {
-      reauthorized = true;
-      await ctx.signer.onUnauthorized();
+      const verdict = (await ctx.signer.onUnauthorized({ status: 401, headers: outcome.headers ?? {} })) ?? 'retry';
+      // why: a stale nonce says the credentials were right, so that retry is not the one refused credentials get
+      const stale = verdict === 'stale' && staleRetries < MAX_STALE_RETRIES;
+      if (stale) staleRetries++;
+      else reauthorized = true;
       // why: a streamed body is gone; the refreshed credentials serve the caller's next request
-      if (!streamed) continue;
+      if (verdict !== 'fail' && !streamed) continue;
     }
     const { error } = outcome;
     const allowed = idempotent || outcome.notSent === true;
@@ -109,7 +117,7 @@ async function sendOnce(ctx: ExecuteContext, opts: RequestOptions, req: HttpRequ
   const now = ctx.now();
   const error = ctx.parseError?.(info) ?? mapErrorResponse(info, ctx.provider, secrets, now);
   const retryAfterMs = error instanceof RateLimitedError && error.retryAfterMs !== undefined ? error.retryAfterMs : parseRetryAfter(headers['retry-after'], now);
-  return { error, status, retryAfterMs };
+  return { error, status, headers, retryAfterMs };
 }
 
 async function sleepUnlessAborted(ctx: ExecuteContext, ms: number, opts: RequestOptions): Promise<void> {

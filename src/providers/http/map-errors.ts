@@ -80,7 +80,10 @@ export function extractErrorDetails(info: Pick<ErrorResponseInfo, 'headers' | 'b
   return { message: text };
 }
 
-/** Turns an undici/node transport error into ConnectionFailedError, TimeoutError or ProviderError. */
+/**
+ * Turns an undici/node transport error into ConnectionFailedError, TimeoutError or ProviderError;
+ * a server refusing the TLS client certificate is an AuthenticationError.
+ */
 export function mapTransportError(err: unknown, provider: string, operation: string, secrets: readonly string[]): SkygraphError {
   const failure = classifyTransportError(err);
   const raw = err instanceof Error ? err.message : String(err);
@@ -92,6 +95,12 @@ export function mapTransportError(err: unknown, provider: string, operation: str
     return new TimeoutError(`${operation}: timed out ${phase} (${what})`, { provider, cause });
   }
   if (failure.kind === 'connection') return new ConnectionFailedError(`${operation}: connection failed (${what})`, { provider, cause });
+  if (failure.kind === 'client-cert') {
+    return new AuthenticationError(`${operation}: the server refused the TLS client certificate, or its absence (${what})`, { provider, cause });
+  }
+  if (failure.kind === 'server-cert') {
+    return new ConnectionFailedError(`${operation}: the server's TLS certificate is not trusted for this endpoint (${what}); check the CA bundle and server name`, { provider, cause, retryable: false });
+  }
   return new ProviderError(`${operation}: request failed (${what})`, { provider, cause, retryable: false });
 }
 

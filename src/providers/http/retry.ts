@@ -41,10 +41,30 @@ const RETRYABLE_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 const CONNECTION_CODES = new Set([...RETRYABLE_CODES, 'ENOTFOUND', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+/** TLS alerts by which a server refuses the client certificate (or its absence): a credentials problem */
+const CLIENT_CERT_ALERT = /^ERR_SSL_.*ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|HANDSHAKE_FAILURE)$/;
+/** Node's verdicts on the server's certificate: the endpoint is not the one the CA bundle vouches for */
+const SERVER_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export interface TransportFailure {
   code: string | undefined;
-  kind: 'timeout' | 'connection' | 'other';
+  /** `client-cert`: the server refused our TLS client certificate; `server-cert`: we refused the server's */
+  kind: 'timeout' | 'connection' | 'client-cert' | 'server-cert' | 'other';
   retryable: boolean;
   /** the request provably never reached the server */
   notSent: boolean;
@@ -52,7 +72,13 @@ export interface TransportFailure {
 
 export function classifyTransportError(err: unknown): TransportFailure {
   const code = errorCode(err);
-  const kind = code && TIMEOUT_CODES.has(code) ? 'timeout' : code && CONNECTION_CODES.has(code) ? 'connection' : 'other';
+  const kind: TransportFailure['kind'] =
+    code === undefined ? 'other'
+    : TIMEOUT_CODES.has(code) ? 'timeout'
+    : CONNECTION_CODES.has(code) ? 'connection'
+    : CLIENT_CERT_ALERT.test(code) ? 'client-cert'
+    : SERVER_CERT_CODES.has(code) ? 'server-cert'
+    : 'other';
   return {
     code,
     kind,
