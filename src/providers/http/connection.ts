@@ -6,6 +6,7 @@ import { InvalidInputError, type SkygraphError } from '../errors.ts';
 import { executeRequest } from './execute.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { createPoolTransport } from './send.ts';
+import type { KvSeparator } from './parsers/kv.ts';
 import type { Signer } from './types.ts';
 
 /** Backoff settings; delays use full jitter and honour Retry-After (capped by maxDelayMs). */
@@ -59,8 +60,11 @@ export interface ErrorResponseInfo {
   requestId?: string | undefined;
 }
 
-/** `stream` gives the undici body as a node Readable; `none` drains the body; `kv` see parsers/kv.ts. */
-export type ResponseType = 'json' | 'xml' | 'text' | 'kv' | 'stream' | 'none';
+/**
+ * `stream` gives the undici body as a node Readable; `none` drains the body; `kv` (one object) and
+ * `kv-records` (blank-line-separated records as KvPairs[]) see parsers/kv.ts.
+ */
+export type ResponseType = 'json' | 'xml' | 'text' | 'kv' | 'kv-records' | 'stream' | 'none';
 
 /** One logical call. */
 export interface RequestOptions {
@@ -94,6 +98,8 @@ export interface RequestOptions {
   responseType?: ResponseType;
   /** tag names (or dotted paths) that are always arrays, e.g. ['item','member','Contents'] */
   xmlArrays?: readonly string[];
+  /** how `kv`/`kv-records` lines split (parsers/kv.ts); default 'any' */
+  kvSeparator?: KvSeparator;
   signal?: AbortSignal;
 }
 

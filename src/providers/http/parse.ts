@@ -3,7 +3,7 @@ import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 import type { ResponseType } from './connection.ts';
 import type { ParseContext } from './parsers/context.ts';
 import { parseJsonResponse } from './parsers/json.ts';
-import { parseKvResponse } from './parsers/kv.ts';
+import { parseKvRecordsResponse, parseKvResponse, type KvSeparator } from './parsers/kv.ts';
 import { parseXmlResponse } from './parsers/xml.ts';
 import type { RawResponse } from './send.ts';
 
@@ -13,7 +13,7 @@ export const ERROR_BODY_LIMIT = 64 * 1024;
 export async function readBody(
   res: RawResponse,
   type: ResponseType,
-  ctx: ParseContext & { xmlArrays?: readonly string[] | undefined },
+  ctx: ParseContext & { xmlArrays?: readonly string[] | undefined; kvSeparator?: KvSeparator | undefined },
 ): Promise<unknown> {
   if (type === 'stream') return res.body;
   if (type === 'none') {
@@ -31,7 +31,9 @@ export async function readBody(
     case 'xml':
       return parseXmlResponse(text, ctx);
     case 'kv':
-      return parseKvResponse(text, ctx);
+      return parseKvResponse(text, ctx, { separator: ctx.kvSeparator });
+    case 'kv-records':
+      return parseKvRecordsResponse(text, ctx, { separator: ctx.kvSeparator });
   }
 }
 
