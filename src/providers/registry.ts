@@ -19,6 +19,8 @@ const DRIVERS: Record<string, Loader> = {
   'rackspace-clb': async () => (await import('./rackspace/clb/index.ts')).rackspaceClbProvider,
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
+  cloudsigma: async () => (await import('./cloudsigma/v1/index.ts')).cloudsigmaProvider,
+  cloudsigma2: async () => (await import('./cloudsigma/v2/index.ts')).cloudsigma2Provider,
 };
 
 /** Every registered driver name, sorted. */
