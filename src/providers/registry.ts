@@ -21,6 +21,7 @@ const DRIVERS: Record<string, Loader> = {
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   cloudsigma: async () => (await import('./cloudsigma/v1/index.ts')).cloudsigmaProvider,
   cloudsigma2: async () => (await import('./cloudsigma/v2/index.ts')).cloudsigma2Provider,
+  bluebox: async () => (await import('./bluebox/index.ts')).blueboxProvider,
 };
 
 /** Every registered driver name, sorted. */
