@@ -198,6 +198,17 @@ describe('cloudsigma2: requests and mapping', () => {
     expect(actions).toEqual(['POST do=stop', 'DELETE recurse=disks']);
   });
 
+  it('destroys a node that is still starting once it runs', async () => {
+    await h.close();
+    // why: slow transitions, so the node is surely still starting when destroyNode begins
+    h = await harness({ server: { transitionMs: 400 } });
+    const node = await h.driver.createNode({ name: 'short-lived', sizeId: 'micro', imageId: DEBIAN });
+    expect(h.server.servers.get(node.id)!.status).toBe('starting');
+    await h.driver.destroyNode(node.id);
+    expect(h.server.servers.has(node.id)).toBe(false);
+    expect([...h.server.drives.values()].map((d) => d.name)).not.toContain('short-lived');
+  });
+
   it('reboots softly with an ACPI shutdown and hard with a stop, then starts', async () => {
     await h.driver.rebootNode!(WEB1);
     await h.driver.rebootNode!(BUILD, { hard: true });

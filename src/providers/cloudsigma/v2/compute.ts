@@ -49,7 +49,9 @@ export function cs2ComputeDriver(api: Cs2Api, prices?: Record<string, number>): 
     pollFor(async () => ((str((await getServer(id)).status) ?? '') === status ? true : undefined), `server ${id} to be ${status}`, waitOpts);
 
   const stopAndWait = async (id: string, how: 'stop' | 'shutdown') => {
-    const status = str((await getServer(id)).status);
+    let status = str((await getServer(id)).status);
+    // why: a server still starting refuses a stop; let it finish first
+    if (status === 'starting') status = (await waitForServer(id, 'running'), 'running');
     if (status !== 'stopped') {
       if (status !== 'stopping') await action(id, how);
       await waitForServer(id, 'stopped');
