@@ -176,7 +176,9 @@ describe('cloudsigma2: requests and mapping', () => {
     await expectTypedError(h.driver.createNode({ name: 'x', sizeId: 'micro', imageId: UBUNTU, locationId: 'wdc' }), InvalidInputError, 'locationId');
     await expectTypedError(h.driver.createNode({ name: 'x', sizeId: 'micro', imageId: UBUNTU, keyName: 'nobody' }), InvalidInputError, 'keyName');
     await expectTypedError(h.driver.createNode({ name: 'x', sizeId: 'micro', imageId: UBUNTU, tags: { 'a=b': 'c' } }), InvalidInputError, 'tags.a=b');
-    await expectTypedError(h.driver.createNode({ name: 'x', sizeId: 'micro', imageId: 'not a uuid' }), InvalidInputError, 'imageId');
+    await expectTypedError(h.driver.createNode({ name: 'x', sizeId: 'micro', imageId: 'not a uuid', tags: { new: 'tag' } }), InvalidInputError, 'imageId');
+    await expectTypedError(h.driver.createNode({ name: 'x', sizeId: 'micro', imageId: UBUNTU, sshKey: 'ssh-ed25519 AAAA\nvnc_password: x' }), InvalidInputError, 'sshKey');
+    await expectTypedError(h.driver.createNode({ name: 'x', sizeId: 'micro', imageId: UBUNTU, ex: { meta: { a: 1 } } }), InvalidInputError, 'ex.meta');
     expect(h.server.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
   });
 

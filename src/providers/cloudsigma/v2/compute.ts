@@ -159,6 +159,7 @@ export function cs2ComputeDriver(api: Cs2Api, prices?: Record<string, number>): 
 
     async createNode(input: CreateNodeInput) {
       const { name, size, imageId } = checkCreateInput(input, DRIVER_NAME, api.region);
+      uuidPath(imageId, 'imageId');
       const meta = serverMeta(input);
       const pubkeys = input.keyName !== undefined ? [await keyPairs.keyPairUuid(input.keyName).catch(asInput('keyName'))] : [];
       const tags = await tagUuids(input.tags);
