@@ -20,6 +20,9 @@ const DRIVERS: Record<string, Loader> = {
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   kubevirt: async () => (await import('./kubevirt/index.ts')).kubevirtProvider,
+  cloudsigma: async () => (await import('./cloudsigma/v1/index.ts')).cloudsigmaProvider,
+  cloudsigma2: async () => (await import('./cloudsigma/v2/index.ts')).cloudsigma2Provider,
+  bluebox: async () => (await import('./bluebox/index.ts')).blueboxProvider,
 };
 
 /** Every registered driver name, sorted. */

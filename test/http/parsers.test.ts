@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../src/providers/errors.ts';
 import { createConnection } from '../../src/providers/http/connection.ts';
 import { isJsonResponse, parseJsonResponse } from '../../src/providers/http/parsers/json.ts';
-import { isKvResponse, parseKvPairs, parseKvRecords, parseKvResponse } from '../../src/providers/http/parsers/kv.ts';
+import { InvalidInputError } from '../../src/providers/errors.ts';
+import { formatKv, isKvResponse, parseKvPairs, parseKvRecords, parseKvRecordsResponse, parseKvResponse } from '../../src/providers/http/parsers/kv.ts';
 import { decodeXmlEntities, isXmlResponse, parseXml, xmlList } from '../../src/providers/http/parsers/xml.ts';
 import { startReplayServer } from '../helpers/replay-server.ts';
 
@@ -171,6 +172,40 @@ describe('http parsers: kv', () => {
     expect(() => parseKvResponse(': x', ctx)).toThrow(/line 1 has an empty key|not valid key\/value/);
   });
 
+  it('the space dialect splits at the first whitespace only and keeps = and : in values', () => {
+    const text = 'name =odd: name\ndescription Note: a = b\nide:0:0:read:bytes 165395968\nnic:0:block tcp/22 tcp/23\nvnc:ip\n\n\n\nserver s2\r\n';
+    expect(parseKvRecords(text, { separator: 'space' })).toEqual([
+      [['name', '=odd: name'], ['description', 'Note: a = b'], ['ide:0:0:read:bytes', '165395968'], ['nic:0:block', 'tcp/22 tcp/23'], ['vnc:ip', '']],
+      [['server', 's2']],
+    ]);
+    // the lenient dialect reads the same first line differently
+    expect(parseKvPairs('name =odd', {})).toEqual([['name', 'odd']]);
+  });
+
+  it('the space dialect refuses lines that do not start with a key (HTML, JSON, comments)', () => {
+    for (const body of ['<html><body>Bad gateway</body></html>', '{"status": "active"}', 'status active\n# note', 'status active\n: x']) {
+      expect(() => parseKvRecordsResponse(body, ctx, { separator: 'space' })).toThrow(MalformedResponseError);
+    }
+    let caught: unknown;
+    try {
+      parseKvRecordsResponse('status active\n<p>', ctx, { separator: 'space' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(MalformedResponseError);
+    expect((caught as Error).message).toMatch(/not valid key\/value text; body starts with "status active <p>"/);
+    expect(((caught as Error).cause as Error).message).toBe('line 2 does not start with a key');
+  });
+
+  it('formatKv writes space-dialect records and refuses values that would add lines', () => {
+    expect(formatKv([['name', 'web 1'], ['persistent', 'true'], ['vnc:ip', '']])).toBe('name web 1\npersistent true\nvnc:ip\n');
+    expect(formatKv([[['a', '1']], [['b', '2']]])).toBe('a 1\n\nb 2\n');
+    expect(parseKvRecords(formatKv([[['name', '=x: y']], [['b', '2']]]), { separator: 'space' })).toEqual([[['name', '=x: y']], [['b', '2']]]);
+    expect(() => formatKv([['name', 'web\nvnc:password x']])).toThrow(InvalidInputError);
+    expect(() => formatKv([['bad key', 'x']])).toThrow(InvalidInputError);
+    expect(() => formatKv([['', 'x']])).toThrow(InvalidInputError);
+  });
+
   it('parses through a connection', async () => {
     const server = await startReplayServer([{ method: 'GET', path: '/servers/s1/info', headers: { 'content-type': 'text/plain' }, body: 'server s1\nstatus active\nmem 640\n' }]);
     cleanup.push(() => server.close());
@@ -178,5 +213,15 @@ describe('http parsers: kv', () => {
     cleanup.push(() => conn.close());
     const res = await conn.request({ operation: 'ServerInfo', path: 'servers/s1/info', responseType: 'kv' });
     expect(res.body).toEqual({ server: 's1', status: 'active', mem: '640' });
+  });
+
+  it('kv-records through a connection, with the separator the request names', async () => {
+    const body = 'server s1\nname =a\n\nserver s2\nname b c\n';
+    const server = await startReplayServer([{ method: 'GET', path: '/servers/info', headers: { 'content-type': 'text/plain' }, body }]);
+    cleanup.push(() => server.close());
+    const conn = createConnection({ provider: 'cs', baseUrl: server.url });
+    cleanup.push(() => conn.close());
+    const res = await conn.request({ operation: 'ServersInfo', path: 'servers/info', responseType: 'kv-records', kvSeparator: 'space' });
+    expect(res.body).toEqual([[['server', 's1'], ['name', '=a']], [['server', 's2'], ['name', 'b c']]]);
   });
 });

@@ -7,6 +7,7 @@ import { executeRequest } from './execute.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { createPoolTransport } from './send.ts';
 import { checkClientTls, type ClientTlsOptions } from './tls.ts';
+import type { KvSeparator } from './parsers/kv.ts';
 import type { Signer } from './types.ts';
 
 /** Backoff settings; delays use full jitter and honour Retry-After (capped by maxDelayMs). */
@@ -77,8 +78,11 @@ export interface ErrorResponseInfo {
   requestId?: string | undefined;
 }
 
-/** `stream` gives the undici body as a node Readable; `none` drains the body; `kv` see parsers/kv.ts. */
-export type ResponseType = 'json' | 'xml' | 'text' | 'kv' | 'stream' | 'none';
+/**
+ * `stream` gives the undici body as a node Readable; `none` drains the body; `kv` (one object) and
+ * `kv-records` (blank-line-separated records as KvPairs[]) see parsers/kv.ts.
+ */
+export type ResponseType = 'json' | 'xml' | 'text' | 'kv' | 'kv-records' | 'stream' | 'none';
 
 /** One logical call. */
 export interface RequestOptions {
@@ -112,6 +116,8 @@ export interface RequestOptions {
   responseType?: ResponseType;
   /** tag names (or dotted paths) that are always arrays, e.g. ['item','member','Contents'] */
   xmlArrays?: readonly string[];
+  /** how `kv`/`kv-records` lines split (parsers/kv.ts); default 'any' */
+  kvSeparator?: KvSeparator;
   signal?: AbortSignal;
 }
 

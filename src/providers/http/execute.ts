@@ -100,7 +100,7 @@ async function sendOnce(ctx: ExecuteContext, opts: RequestOptions, req: HttpRequ
   const expected = opts.expect ? opts.expect.includes(status) : status >= 200 && status < 300;
   if (expected) {
     try {
-      const parseCtx = { provider: ctx.provider, operation: opts.operation, status, requestId, secrets, xmlArrays: opts.xmlArrays, maxBytes: ctx.maxResponseBytes };
+      const parseCtx = { provider: ctx.provider, operation: opts.operation, status, requestId, secrets, xmlArrays: opts.xmlArrays, kvSeparator: opts.kvSeparator, maxBytes: ctx.maxResponseBytes };
       const body = await readBody(res, opts.responseType ?? 'json', parseCtx);
       return { response: { status, headers, body, requestId } };
     } catch (err) {

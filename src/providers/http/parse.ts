@@ -4,7 +4,7 @@ import { MalformedResponseError } from '../errors.ts';
 import type { ResponseType } from './connection.ts';
 import type { ParseContext } from './parsers/context.ts';
 import { parseJsonResponse } from './parsers/json.ts';
-import { parseKvResponse } from './parsers/kv.ts';
+import { parseKvRecordsResponse, parseKvResponse, type KvSeparator } from './parsers/kv.ts';
 import { parseXmlResponse } from './parsers/xml.ts';
 import type { RawResponse } from './send.ts';
 
@@ -14,7 +14,7 @@ export const ERROR_BODY_LIMIT = 64 * 1024;
 export async function readBody(
   res: RawResponse,
   type: ResponseType,
-  ctx: ParseContext & { xmlArrays?: readonly string[] | undefined; maxBytes?: number | undefined },
+  ctx: ParseContext & { xmlArrays?: readonly string[] | undefined; kvSeparator?: KvSeparator | undefined; maxBytes?: number | undefined },
 ): Promise<unknown> {
   if (type === 'stream') return res.body;
   if (type === 'none') {
@@ -32,7 +32,9 @@ export async function readBody(
     case 'xml':
       return parseXmlResponse(text, ctx);
     case 'kv':
-      return parseKvResponse(text, ctx);
+      return parseKvResponse(text, ctx, { separator: ctx.kvSeparator });
+    case 'kv-records':
+      return parseKvRecordsResponse(text, ctx, { separator: ctx.kvSeparator });
   }
 }
 
