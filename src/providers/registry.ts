@@ -20,6 +20,7 @@ const DRIVERS: Record<string, Loader> = {
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   'azure-blob': async () => (await import('./azure/blob/index.ts')).azureBlobProvider,
+  azure: async () => (await import('./azure/arm/index.ts')).azureProvider,
 };
 
 /** Every registered driver name, sorted. */

@@ -3,7 +3,7 @@
  * child process on a free 127.0.0.1 port (it binds port 0 and prints the one it got), in-memory
  * persistence, telemetry off, run from a temp dir that stop() removes.
  *
- * Notes (see scripts/azurite-start.sh for the same as a daemon):
+ * Notes:
  * - azurite 3.36+ declares node >=22 but runs on Node 20 (npm only warns);
  * - `--disableTelemetry` always: otherwise it tries to reach applicationinsights.azure.com;
  * - `--skipApiVersionCheck`: it would refuse x-ms-version values newer than it knows;
