@@ -21,6 +21,7 @@ const DRIVERS: Record<string, Loader> = {
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   'azure-blob': async () => (await import('./azure/blob/index.ts')).azureBlobProvider,
   azure: async () => (await import('./azure/arm/index.ts')).azureProvider,
+  'azure-lb': async () => (await import('./azure/arm/index.ts')).azureLbProvider,
 };
 
 /** Every registered driver name, sorted. */

@@ -117,7 +117,7 @@ export async function startArmServer(opts: ArmServerOptions = {}): Promise<ArmTe
   const images = fixture<{ value: Json[] }>('images.json').value;
   const sizes = fixture<{ value: Json[] }>('vm-sizes-eastus.json').value;
   const locations = fixture<{ value: Json[] }>('locations.json').value;
-  const balancers = new Map<string, Json>();
+  const balancers = byId(fixture<{ value: Json[] }>('load-balancers.json').value);
   const created: Json[] = [];
   /** operation id -> whether it has finished, and how */
   const operations = new Map<string, { done: boolean; error?: { code: string; message: string } }>();
@@ -423,6 +423,156 @@ interface LbContext {
 }
 
 function registerLoadBalancerRoutes(ctx: LbContext): void {
-  void ctx;
-  void isIP;
+  const { arm, requireJson, startOperation, page, balancers, publicIps, sub } = ctx;
+  const rgPath = '/resourceGroups/([^/]+)/providers/Microsoft\\.Network';
+  const idOf = (m: RegExpExecArray, type: string) => `${sub}/resourceGroups/${m[1]}/providers/Microsoft.Network/${type}/${decodeURIComponent(m[2]!)}`;
+  const newEtag = () => `W/"${randomUUID()}"`;
+  const lbOf = (m: RegExpExecArray) => {
+    const lb = balancers.get(idOf(m, 'loadBalancers').toLowerCase());
+    if (!lb) throw notFound('Microsoft.Network/loadBalancers', decodeURIComponent(m[2]!));
+    return lb;
+  };
+  const props = (o: Json) => (isObj(o.properties) ? o.properties : {}) as Json;
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Json[]) : []);
+
+  /** what ARM checks of a load balancer's definition, against the Standard SKU rules */
+  const checkDefinition = (id: string, body: Json) => {
+    if (typeof body.location !== 'string') throw violation('location is required');
+    if ((body.sku as Json | undefined)?.name !== 'Standard') throw violation('IP-based backend pools need the Standard SKU');
+    const p = props(body);
+    const frontends = list(p.frontendIPConfigurations);
+    if (frontends.length !== 1) throw violation('one frontend IP configuration expected');
+    const fp = props(frontends[0]!);
+    const pub = (fp.publicIPAddress as Json | undefined)?.id;
+    if (pub !== undefined) {
+      if (!publicIps.has(String(pub).toLowerCase())) throw new Fault(400, 'InvalidResourceReference', `Resource ${String(pub)} referenced by resource ${id} was not found.`);
+    } else if ((fp.subnet as Json | undefined)?.id !== ARM_SUBNET) {
+      throw new Fault(400, 'InvalidResourceReference', 'The frontend needs a public IP or a subnet that exists.');
+    }
+    const names = (key: string) => new Set(list(p[key]).map((x) => `${id}/${key}/${String(x.name)}`.toLowerCase()));
+    const known = { frontendIPConfigurations: names('frontendIPConfigurations'), backendAddressPools: names('backendAddressPools'), probes: names('probes') };
+    for (const pool of list(p.backendAddressPools)) checkAddresses(list(props(pool).loadBalancerBackendAddresses));
+    for (const rule of list(p.loadBalancingRules)) {
+      const r = props(rule);
+      for (const [key, set] of [['frontendIPConfiguration', known.frontendIPConfigurations], ['backendAddressPool', known.backendAddressPools], ['probe', known.probes]] as const) {
+        const ref = String((r[key] as Json | undefined)?.id ?? '').toLowerCase();
+        if (!set.has(ref)) throw violation(`rule ${String(rule.name)}: ${key} must reference this balancer's own ${key}`);
+      }
+      if (r.protocol !== 'Tcp' && r.protocol !== 'Udp') throw violation('rule protocol must be Tcp or Udp');
+      for (const port of [r.frontendPort, r.backendPort]) if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw violation('rule ports must be 1-65535');
+      if (!['Default', 'SourceIP', 'SourceIPProtocol'].includes(String(r.loadDistribution))) throw violation('loadDistribution must be Default, SourceIP or SourceIPProtocol');
+    }
+    for (const probe of list(p.probes)) if (props(probe).protocol !== 'Tcp' || !Number.isInteger(props(probe).port)) throw violation('probes must be Tcp with a port');
+  };
+  const checkAddresses = (addresses: Json[]) => {
+    const seen = new Set<string>();
+    for (const a of addresses) {
+      const ip = String(props(a).ipAddress ?? '');
+      if (typeof a.name !== 'string' || a.name === '') throw violation('backend addresses need a name');
+      if (!isIP(ip)) throw violation(`backend address ${String(a.name)} needs an ipAddress`);
+      if ((props(a).virtualNetwork as Json | undefined)?.id !== ARM_VNET) throw new Fault(400, 'InvalidResourceReference', `The virtual network of backend address ${String(a.name)} was not found.`);
+      if (seen.has(ip)) throw new Fault(400, 'DuplicateBackendAddress', `Backend address ${ip} appears twice.`);
+      seen.add(ip);
+    }
+  };
+  /** read-only parts ARM fills in: ids of sub-resources and states */
+  const materialize = (id: string, p: Json, state: string) => {
+    p.provisioningState = state;
+    for (const key of ['frontendIPConfigurations', 'backendAddressPools', 'loadBalancingRules', 'probes']) {
+      for (const item of list(p[key])) item.id = `${id}/${key}/${String(item.name)}`;
+    }
+    for (const f of list(p.frontendIPConfigurations)) {
+      const fp = props(f);
+      if (fp.subnet && !fp.privateIPAddress) fp.privateIPAddress = `10.20.1.${randomInt(100, 200)}`;
+    }
+  };
+
+  // https://learn.microsoft.com/rest/api/load-balancer/load-balancers/list-all
+  arm('GET', '/providers/Microsoft\\.Network/loadBalancers', 'network', (req) => page([...balancers.values()], req, `${sub}/providers/Microsoft.Network/loadBalancers`));
+  // https://learn.microsoft.com/rest/api/load-balancer/load-balancers/get
+  arm('GET', `${rgPath}/loadBalancers/([^/]+)`, 'network', (_req, m) => json(200, lbOf(m)));
+
+  // https://learn.microsoft.com/rest/api/load-balancer/load-balancers/create-or-update
+  arm('PUT', `${rgPath}/loadBalancers/([^/]+)`, 'network', (req, m) => {
+    const id = idOf(m, 'loadBalancers');
+    const existing = balancers.get(id.toLowerCase());
+    const ifMatch = req.headers['if-match'];
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (!existing && ifNoneMatch !== '*') throw violation('a create must send If-None-Match: *');
+    if (existing && ifNoneMatch === '*') throw new Fault(412, 'PreconditionFailed', 'The condition specified using HTTP conditional header(s) is not met.');
+    if (existing && ifMatch !== existing.etag) {
+      if (ifMatch === undefined) throw violation('an update must send If-Match with the etag it read');
+      throw new Fault(412, 'PreconditionFailed', 'The etag does not match; the resource changed.');
+    }
+    const body = requireJson(req);
+    checkDefinition(id, body);
+    const lb: Json = { id, name: decodeURIComponent(m[2]!), type: 'Microsoft.Network/loadBalancers', location: body.location, sku: body.sku, tags: body.tags ?? {}, etag: newEtag(), properties: structuredClone(props(body)) };
+    materialize(id, lb.properties as Json, existing ? 'Updating' : 'Creating');
+    balancers.set(id.toLowerCase(), lb);
+    const failing = String(lb.name).endsWith('-fail');
+    const headers = startOperation(String(body.location), () => {
+      if (failing) {
+        (lb.properties as Json).provisioningState = 'Failed';
+        return { code: 'InternalServerError', message: 'An error occurred while provisioning the load balancer.' };
+      }
+      (lb.properties as Json).provisioningState = 'Succeeded';
+    });
+    return json(existing ? 200 : 201, lb, headers);
+  });
+
+  // https://learn.microsoft.com/rest/api/load-balancer/load-balancers/delete
+  arm('DELETE', `${rgPath}/loadBalancers/([^/]+)`, 'network', (_req, m) => {
+    let lb: Json;
+    try {
+      lb = lbOf(m);
+    } catch {
+      return json(204, undefined);
+    }
+    (lb.properties as Json).provisioningState = 'Deleting';
+    return json(202, undefined, startOperation(String(lb.location), () => void balancers.delete(String(lb.id).toLowerCase())));
+  });
+
+  // https://learn.microsoft.com/rest/api/load-balancer/load-balancer-backend-address-pools/create-or-update
+  arm('PUT', `${rgPath}/loadBalancers/([^/]+)/backendAddressPools/([^/]+)`, 'network', (req, m) => {
+    const lb = lbOf(m);
+    const body = requireJson(req);
+    const addresses = list(props(body).loadBalancerBackendAddresses);
+    checkAddresses(addresses);
+    const pool = list((lb.properties as Json).backendAddressPools).find((p) => p.name === decodeURIComponent(m[3]!));
+    if (!pool) throw notFound('Microsoft.Network/loadBalancers/backendAddressPools', decodeURIComponent(m[3]!));
+    if (String((lb.properties as Json).provisioningState) !== 'Succeeded') {
+      throw new Fault(429, 'RetryableError', 'Operation on the load balancer is in progress; retry later.');
+    }
+    props(pool).loadBalancerBackendAddresses = structuredClone(addresses);
+    lb.etag = newEtag();
+    (lb.properties as Json).provisioningState = 'Updating';
+    return json(200, pool, startOperation(String(lb.location), () => void ((lb.properties as Json).provisioningState = 'Succeeded')));
+  });
+
+  // https://learn.microsoft.com/rest/api/virtualnetwork/public-ip-addresses/create-or-update
+  arm('PUT', `${rgPath}/publicIPAddresses/([^/]+)`, 'network', (req, m) => {
+    const id = idOf(m, 'publicIPAddresses');
+    if (req.headers['if-none-match'] !== '*') throw violation('a create must send If-None-Match: *');
+    if (publicIps.has(id.toLowerCase())) throw new Fault(412, 'PreconditionFailed', 'The condition specified using HTTP conditional header(s) is not met.');
+    const body = requireJson(req);
+    if ((body.sku as Json | undefined)?.name !== 'Standard' || props(body).publicIPAllocationMethod !== 'Static') throw violation('a Standard load balancer needs a Standard static public IP');
+    const ip: Json = { id, name: decodeURIComponent(m[2]!), location: body.location, sku: body.sku, properties: { ...props(body), provisioningState: 'Updating' } };
+    publicIps.set(id.toLowerCase(), ip);
+    return json(201, ip, startOperation(String(body.location), () => void Object.assign(ip.properties as Json, { provisioningState: 'Succeeded', ipAddress: `20.62.${randomInt(1, 250)}.${randomInt(1, 250)}` })));
+  });
+  // https://learn.microsoft.com/rest/api/virtualnetwork/public-ip-addresses/get
+  arm('GET', `${rgPath}/publicIPAddresses/([^/]+)`, 'network', (_req, m) => {
+    const ip = publicIps.get(idOf(m, 'publicIPAddresses').toLowerCase());
+    if (!ip) throw notFound('Microsoft.Network/publicIPAddresses', decodeURIComponent(m[2]!));
+    return json(200, ip);
+  });
+  // https://learn.microsoft.com/rest/api/virtualnetwork/public-ip-addresses/delete
+  arm('DELETE', `${rgPath}/publicIPAddresses/([^/]+)`, 'network', (_req, m) => {
+    const id = idOf(m, 'publicIPAddresses');
+    const ip = publicIps.get(id.toLowerCase());
+    if (!ip) return json(204, undefined);
+    const inUse = [...balancers.values()].some((lb) => list((lb.properties as Json).frontendIPConfigurations).some((f) => String((props(f).publicIPAddress as Json | undefined)?.id ?? '').toLowerCase() === id.toLowerCase()));
+    if (inUse) throw new Fault(400, 'PublicIPAddressInUse', `Public IP address ${id} is in use by a load balancer and cannot be deleted.`);
+    return json(202, undefined, startOperation(String(ip.location), () => void publicIps.delete(id.toLowerCase())));
+  });
 }

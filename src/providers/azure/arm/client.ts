@@ -52,8 +52,9 @@ export interface ArmClient {
   /** every item of a list call, following nextLink (one call per page) */
   list<T>(operation: string, path: string, apiVersion: string, query?: RequestOptions['query']): Promise<T[]>;
   /**
-   * Waits for the long-running operation a PUT/POST/DELETE response started (201/202 with
-   * Azure-AsyncOperation or Location); returns at once for a response that finished it.
+   * Waits for the long-running operation a PUT/POST/DELETE response started: any answer with
+   * Azure-AsyncOperation (a PUT on an existing resource answers 200 with it), or a 201/202 with
+   * Location; returns at once for a response that finished the work.
    */
   waitFor(operation: string, started: HttpResponse<unknown>): Promise<void>;
   close(): Promise<void>;
@@ -103,8 +104,8 @@ export function createArmClient(opts: ArmClientOptions): ArmClient {
     },
     async waitFor(operation, started) {
       const asyncUrl = started.headers['azure-asyncoperation'];
-      const location = started.headers['location'];
-      if (started.status !== 201 && started.status !== 202) return;
+      // why: a Location on a 200 is the resource's address, not an operation to follow
+      const location = started.status === 201 || started.status === 202 ? started.headers['location'] : undefined;
       if (!asyncUrl && !location) {
         if (started.status === 202) throw new MalformedResponseError(`${operation}: 202 without Azure-AsyncOperation or Location`, { provider, requestId: started.requestId });
         return;
