@@ -19,6 +19,7 @@ APT_PACKAGES=(
   python3-wsgi-intercept    # scripts/nova-fake.py: Nova's functional-test harness needs it
   python3-oslotest          # scripts/nova-fake.py: Nova's functional-test harness needs it
   python3-keystonemiddleware # scripts/nova-fake.py: real token validation (bad token -> 401)
+  openssl         # test/signers/azure-shared-key.test.ts: an independent HMAC-SHA256 of the StringToSign
 )
 
 missing=()
