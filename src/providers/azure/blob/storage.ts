@@ -146,7 +146,8 @@ export function azureBlobStorageDriver(opts: AzureBlobStorageOptions): StorageDr
 
     // https://learn.microsoft.com/rest/api/storageservices/delete-blob
     async deleteObject(container, name) {
-      await client.request({ operation: 'DeleteBlob', method: 'DELETE', container, blob: name, expect: [202], responseType: 'none' });
+      // why: a blob with snapshots cannot be deleted alone; the object is the blob and its snapshots
+      await client.request({ operation: 'DeleteBlob', method: 'DELETE', container, blob: name, headers: { 'x-ms-delete-snapshots': 'include' }, expect: [202], responseType: 'none' });
     },
 
     // https://learn.microsoft.com/rest/api/storageservices/create-service-sas

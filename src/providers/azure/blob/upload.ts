@@ -1,5 +1,6 @@
 /**
- * Streaming uploads as block blobs, holding at most one block in memory.
+ * Streaming uploads as block blobs, holding at most one block (and the caller's current chunk)
+ * in memory.
  *
  * - A body that ends within one block goes up as one Put Blob with Content-MD5, which the
  *   service checks and keeps as the blob's MD5.
@@ -52,7 +53,7 @@ export async function uploadBlob(
     const first = await reader.read(blockSize);
     let res;
     if (first.length < blockSize || (await reader.ended())) {
-      const whole = Buffer.concat(first.chunks, first.length);
+      const whole = first.chunks.length === 1 ? first.chunks[0]! : Buffer.concat(first.chunks, first.length);
       res = await ctx.client.request({
         operation: 'PutBlob',
         method: 'PUT',
@@ -93,11 +94,11 @@ async function stageAndCommit(ctx: UploadContext, target: Target, headers: Recor
   const ids: string[] = [];
   const buffer = Buffer.allocUnsafe(blockSize);
   let offset = 0;
-  for (const chunk of first.chunks) {
+  // why: drop each chunk as it is copied, so the first block is not held twice
+  for (let chunk = first.chunks.shift(); chunk !== undefined; chunk = first.chunks.shift()) {
     buffer.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  first.chunks.length = 0;
   let length = first.length;
   while (length > 0) {
     if (ids.length >= MAX_BLOCKS) throw invalid(`the body needs more than ${MAX_BLOCKS} blocks of ${blockSize} bytes; raise options.blockSizeBytes or pass the size`, 'body');
