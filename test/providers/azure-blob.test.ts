@@ -266,6 +266,32 @@ describe('azure-blob: driver details (azurite)', () => {
   });
 });
 
+describe('azure-blob: the Azure endpoint', () => {
+  it('addresses https://<account>.blob.core.windows.net and signs SAS URLs for https only, without a call', async () => {
+    const ctx = testDriverContext({ driver: 'azure-blob', credentials: { accountName: 'mystorage', accountKey: AZURITE_ACCOUNT.accountKey } });
+    ctx.clock.set(Date.parse('2026-05-01T10:00:00Z'));
+    const instance = azureBlobProvider.create(ctx);
+    try {
+      const url = new URL(await instance.storage!.getDownloadUrl!('photos', '2026/a b.jpg', 600));
+      expect(`${url.origin}${url.pathname}`).toBe('https://mystorage.blob.core.windows.net/photos/2026/a%20b.jpg');
+      expect(Object.fromEntries(url.searchParams)).toEqual({
+        sv: '2021-08-06',
+        se: '2026-05-01T10:10:00Z',
+        sr: 'b',
+        sp: 'r',
+        spr: 'https',
+        sig: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
+      });
+      const upload = await instance.storage!.createUploadUrl!('photos', 'new.jpg', 60);
+      expect(upload).toMatchObject({ method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, expiresAt: new Date('2026-05-01T10:01:00Z') });
+      expect(new URL(upload.url).searchParams.get('sp')).toBe('cw');
+      expect(ctx.totalCalls()).toBe(0);
+    } finally {
+      await instance.close?.();
+    }
+  });
+});
+
 describe('azure-blob: error bodies', () => {
   const info = (status: number, headers: Record<string, string>, bodyText = '') => ({ status, headers, bodyText, operation: 'GetBlob', requestId: 'req-1' });
 

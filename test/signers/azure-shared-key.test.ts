@@ -32,6 +32,8 @@ describe('signers: azure shared key', () => {
         'myaccount',
       ),
     ).toBe('/myaccount/mycontainer\ncomp:list\ninclude:metadata,snapshots,uncommittedblobs\nrestype:container');
+    // the service itself (List Containers): the path is "/"
+    expect(canonicalizedResource(new URL('https://myaccount.blob.core.windows.net/?comp=list'), 'myaccount')).toBe('/myaccount/\ncomp:list');
     // emulator (path-style) URLs name the account twice
     expect(canonicalizedResource(new URL('http://127.0.0.1:10000/devstoreaccount1/mycontainer/a%20b.txt'), 'devstoreaccount1')).toBe(
       '/devstoreaccount1/devstoreaccount1/mycontainer/a%20b.txt',
