@@ -217,6 +217,7 @@ describe('azure: driver details', () => {
     await expectTypedError(driver.createNode(input({ keyName: 'mine' })), InvalidInputError, 'keyName');
     await expectTypedError(driver.createNode(input({ ex: { subnetId: 42 } })), InvalidInputError, 'ex.subnetId');
     await expectTypedError(driver.destroyNode('web-1'), InvalidInputError, 'id');
+    await expectTypedError(driver.createNode(input({ locationId: 'westeurope' })), InvalidInputError, 'locationId');
     expect(ctx.totalCalls()).toBe(0);
     const err = await expectTypedError(driver.createNode(input({ sizeId: 'Standard_Nope' })), InvalidInputError, 'vmSize');
     expect(err.message).toMatch(/^\[azure\] CreateVirtualMachine 400 InvalidParameter: The value Standard_Nope/);

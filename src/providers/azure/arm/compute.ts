@@ -160,7 +160,10 @@ export function azureComputeDriver(opts: AzureComputeOptions): ComputeDriver {
       const publicIp = ex.publicIp === undefined ? opts.publicIp : ex.publicIp === true;
       const zone = stringOption(ex.zone, 'ex.zone');
       const tags = { ...stringRecord(ex.tags, 'ex.tags'), ...(input.tags ?? {}) };
-      const location = input.locationId ?? opts.location;
+      if (input.locationId !== undefined && !inRegion(input.locationId)) {
+        throw invalid(`this instance serves location ${opts.location}; create the VM through the account's region ${input.locationId}`, 'locationId');
+      }
+      const location = opts.location;
 
       const body = {
         location,
