@@ -16,9 +16,10 @@
  */
 import { isIP } from 'node:net';
 import { ConflictError, InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
-import type { Algorithm, BalancerState, CreateBalancerInput, LoadBalancer, LoadBalancerDriver, Member } from '../../types.ts';
+import type { Algorithm, CreateBalancerInput, LoadBalancer, LoadBalancerDriver, Member } from '../../types.ts';
 import { idPath, parseResourceId, resourceId, sameId, type ArmClient } from './client.ts';
 import { NETWORK_API } from './compute.ts';
+import { backendAddress, toBalancer, toMember, type ArmBackendAddress, type ArmLoadBalancer, type ArmPool } from './lb-mappers.ts';
 import type { ArmPublicIp } from './mappers.ts';
 
 /** Settings of one driver instance (see AzureLbOptions in index.ts for the account options). */
@@ -35,49 +36,9 @@ export interface AzureLoadBalancerOptions {
   virtualNetworkId: string | undefined;
 }
 
-/** The parts of a load balancer this driver reads and writes. */
-interface ArmLoadBalancer {
-  id: string;
-  name: string;
-  location?: string;
-  etag?: string;
-  tags?: Record<string, string>;
-  sku?: { name?: string };
-  properties?: {
-    provisioningState?: string;
-    frontendIPConfigurations?: { name?: string; id?: string; properties?: { privateIPAddress?: string; publicIPAddress?: { id?: string }; subnet?: { id?: string } } }[];
-    backendAddressPools?: ArmPool[];
-    loadBalancingRules?: ArmRule[];
-    probes?: { name?: string; id?: string; properties?: Record<string, unknown> }[];
-  } & Record<string, unknown>;
-}
-
-interface ArmPool {
-  name?: string;
-  id?: string;
-  properties?: { loadBalancerBackendAddresses?: ArmBackendAddress[] } & Record<string, unknown>;
-}
-
-interface ArmBackendAddress {
-  name?: string;
-  properties?: { ipAddress?: string; virtualNetwork?: { id?: string }; networkInterfaceIPConfiguration?: { id?: string } };
-}
-
-interface ArmRule {
-  name?: string;
-  properties?: {
-    protocol?: string;
-    frontendPort?: number;
-    backendPort?: number;
-    loadDistribution?: string;
-    backendAddressPool?: { id?: string };
-  } & Record<string, unknown>;
-}
 
 const PROTOCOLS: Record<string, string> = { tcp: 'Tcp', udp: 'Udp' };
 const ALGORITHM_TO_DISTRIBUTION: Partial<Record<Algorithm, string>> = { RANDOM: 'Default', SOURCE_IP: 'SourceIP' };
-const DISTRIBUTION_TO_ALGORITHM: Record<string, Algorithm> = { default: 'RANDOM', sourceip: 'SOURCE_IP', sourceipprotocol: 'SOURCE_IP' };
-const STATE: Record<string, BalancerState> = { succeeded: 'running', creating: 'pending', updating: 'pending', deleting: 'deleted', failed: 'error' };
 const POOL = 'backend';
 /** tag naming the public IP the driver created for a balancer, so destroyBalancer removes it too */
 const PUBLIC_IP_TAG = 'skygraph-public-ip';
@@ -365,50 +326,6 @@ export function azureLoadBalancerDriver(opts: AzureLoadBalancerOptions): LoadBal
 }
 
 // --- Internal helpers ---
-
-function backendAddress(ip: string, virtualNetworkId: string): ArmBackendAddress {
-  return { name: `m-${ip.replace(/[.:]/g, '-')}`, properties: { ipAddress: ip, virtualNetwork: { id: virtualNetworkId } } };
-}
-
-function toMember(address: ArmBackendAddress, port: number | null, pool: string): Member {
-  const ip = address.properties?.ipAddress;
-  return {
-    id: address.name ?? ip ?? '',
-    ip: ip && isIP(ip) ? ip : null,
-    port,
-    nodeId: null,
-    extra: {
-      pool,
-      virtualNetwork: address.properties?.virtualNetwork?.id ?? null,
-      networkInterfaceIPConfiguration: address.properties?.networkInterfaceIPConfiguration?.id ?? null,
-    },
-  };
-}
-
-function toBalancer(lb: ArmLoadBalancer, ip: string | null): LoadBalancer {
-  const rule = lb.properties?.loadBalancingRules?.[0]?.properties;
-  const frontend = lb.properties?.frontendIPConfigurations?.[0]?.properties;
-  const distribution = rule?.loadDistribution ?? 'Default';
-  return {
-    id: lb.id,
-    name: lb.name,
-    state: STATE[(lb.properties?.provisioningState ?? '').toLowerCase()] ?? 'unknown',
-    ip: ip && isIP(ip) ? ip : null,
-    port: rule?.frontendPort ?? null,
-    protocol: rule?.protocol ? rule.protocol.toLowerCase() : null,
-    algorithm: rule ? (DISTRIBUTION_TO_ALGORITHM[distribution.toLowerCase()] ?? null) : null,
-    extra: {
-      resourceGroup: parseResourceId(lb.id)?.resourceGroup ?? null,
-      location: lb.location ?? null,
-      sku: lb.sku?.name ?? null,
-      provisioningState: lb.properties?.provisioningState ?? null,
-      frontend: frontend?.publicIPAddress ? 'public' : 'internal',
-      backendPort: rule?.backendPort ?? null,
-      loadDistribution: rule ? distribution : null,
-      tags: { ...(lb.tags ?? {}) },
-    },
-  };
-}
 
 function sameLocation(a: string | undefined, b: string): boolean {
   return (a ?? '').replace(/\s+/g, '').toLowerCase() === b.replace(/\s+/g, '').toLowerCase();
