@@ -20,7 +20,7 @@ APT_PACKAGES=(
   python3-oslotest          # scripts/nova-fake.py: Nova's functional-test harness needs it
   python3-keystonemiddleware # scripts/nova-fake.py: real token validation (bad token -> 401)
   apache2         # test/http/digest-httpd.test.ts: real mod_auth_digest, scripts/httpd-digest-start.sh (own config, never the system service)
-  openssl         # test/helpers/pki.ts (test CAs and certificates), test/helpers/tls-server.ts (s_server): test/http/tls.test.ts, test/providers/kubevirt.test.ts
+  openssl         # test/helpers/pki.ts (test CAs and certificates), test/helpers/tls-server.ts (s_server): test/http/tls.test.ts, test/providers/kubevirt.test.ts, test/signers/azure-shared-key.test.ts
 )
 
 missing=()

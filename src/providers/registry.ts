@@ -23,6 +23,9 @@ const DRIVERS: Record<string, Loader> = {
   cloudsigma: async () => (await import('./cloudsigma/v1/index.ts')).cloudsigmaProvider,
   cloudsigma2: async () => (await import('./cloudsigma/v2/index.ts')).cloudsigma2Provider,
   bluebox: async () => (await import('./bluebox/index.ts')).blueboxProvider,
+  'azure-blob': async () => (await import('./azure/blob/index.ts')).azureBlobProvider,
+  azure: async () => (await import('./azure/arm/index.ts')).azureProvider,
+  'azure-lb': async () => (await import('./azure/arm/index.ts')).azureLbProvider,
 };
 
 /** Every registered driver name, sorted. */

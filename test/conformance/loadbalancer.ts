@@ -48,6 +48,12 @@ export interface LoadBalancerSuiteOptions {
   missingBalancerId?: string;
   /** two member addresses the provider accepts; default 10.0.0.11 and 10.0.0.12 */
   memberIps?: readonly [string, string];
+  /**
+   * 'ip' mode: the ports of the member created with the balancer and of the one attached later;
+   * default 8080 and 8081. A provider that sends every member traffic on the balancer's one
+   * backend port (Azure Load Balancer) passes the same port twice.
+   */
+  memberPorts?: readonly [number, number];
   /** strings (credentials) that must never appear in a model or an error message */
   secrets?: readonly string[];
   /**
@@ -75,6 +81,7 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
   const slow = waitTimeoutMs + 10_000;
   const missingId = opts.missingBalancerId ?? 'sgc-missing-balancer';
   const [firstIp, secondIp] = opts.memberIps ?? ['10.0.0.11', '10.0.0.12'];
+  const [firstPort, secondPort] = opts.memberPorts ?? [8080, 8081];
   const check = modelChecks(opts.secrets);
   const instanceMode = opts.memberMode === 'instance';
   const memberPort = opts.memberPort ?? 8080;
@@ -139,7 +146,7 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
       const algorithm = pickAlgorithm(driver);
       const base = { name, port: 80, protocol, algorithm };
       balancer = await driver.createBalancer(
-        instanceMode ? complete({ ...base, members: [] }, nodes.slice(0, 1)) : complete({ ...base, members: [{ ip: firstIp, port: 8080 }] }, []),
+        instanceMode ? complete({ ...base, members: [] }, nodes.slice(0, 1)) : complete({ ...base, members: [{ ip: firstIp, port: firstPort }] }, []),
       );
       check.balancer(balancer);
       expect(balancer).toMatchObject({ name, port: 80 });
@@ -161,7 +168,7 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
       const members = await driver.listMembers(requireBalancer().id);
       members.forEach(check.member);
       if (instanceMode) expect(members.some((m) => m.nodeId === nodes[0]!.id && m.port === memberPort)).toBe(true);
-      else expect(members.some((m) => m.ip === firstIp && m.port === 8080)).toBe(true);
+      else expect(members.some((m) => m.ip === firstIp && m.port === firstPort)).toBe(true);
     });
 
     if (instanceMode) {
@@ -180,9 +187,9 @@ export function testLoadBalancerDriver(opts: LoadBalancerSuiteOptions): void {
     } else {
       it('attaches and detaches a member', async () => {
         const { id } = requireBalancer();
-        const member = await driver.attachMember(id, { ip: secondIp, port: 8081 });
+        const member = await driver.attachMember(id, { ip: secondIp, port: secondPort });
         check.member(member);
-        expect(member).toMatchObject({ ip: secondIp, port: 8081 });
+        expect(member).toMatchObject({ ip: secondIp, port: secondPort });
         expect((await driver.listMembers(id)).map((m) => m.id)).toContain(member.id);
         await driver.detachMember(id, member.id);
         expect((await driver.listMembers(id)).map((m) => m.id)).not.toContain(member.id);
