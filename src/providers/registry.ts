@@ -20,6 +20,7 @@ const DRIVERS: Record<string, Loader> = {
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   gce: async () => (await import('./google/gce/index.ts')).gceProvider,
+  gcs: async () => (await import('./google/gcs/index.ts')).gcsProvider,
 };
 
 /** Every registered driver name, sorted. */

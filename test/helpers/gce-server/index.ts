@@ -10,6 +10,7 @@ import { startReplayServer, type ReplayRequest } from '../replay-server.ts';
 import { installCompute, type ComputeState } from './compute.ts';
 import { googleRoutes, type InjectedFault } from './core.ts';
 import { installLoadBalancing, type LoadBalancingState } from './loadbalancer.ts';
+import { installStorage, type StorageState } from './storage.ts';
 import { installTokenEndpoint, testServiceAccount, type TokenEndpoint } from './token.ts';
 
 export { TEST_CLIENT_EMAIL, TEST_PROJECT, testServiceAccount } from './token.ts';
@@ -63,5 +64,29 @@ export async function startGceServer(opts: GceServerOptions = {}): Promise<GceTe
     close: () => replay.close(),
     compute: compute.state,
     lb,
+  };
+}
+
+export interface GcsTestServer extends GoogleTestServer {
+  storage: StorageState;
+}
+
+export async function startGcsServer(opts: { maxResults?: number } = {}): Promise<GcsTestServer> {
+  const replay = await startReplayServer();
+  const sa = testServiceAccount(`${replay.url}/token`);
+  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope: 'https://www.googleapis.com/auth/devstorage.full_control' });
+  const routes = googleRoutes(replay, token, 0);
+  const storage = installStorage(routes, replay, { maxResults: opts.maxResults ?? 1000, publicKey: sa.publicKey });
+  return {
+    url: replay.url,
+    requests: replay.requests,
+    failures: replay.failures,
+    token,
+    serviceAccountJson: sa.json,
+    privateKeyPem: sa.privateKeyPem,
+    publicKey: sa.publicKey,
+    inject: routes.inject,
+    close: () => replay.close(),
+    storage,
   };
 }
