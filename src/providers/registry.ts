@@ -21,6 +21,7 @@ const DRIVERS: Record<string, Loader> = {
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   gce: async () => (await import('./google/gce/index.ts')).gceProvider,
   gcs: async () => (await import('./google/gcs/index.ts')).gcsProvider,
+  'gce-lb': async () => (await import('./google/gce-lb/index.ts')).gceLbProvider,
 };
 
 /** Every registered driver name, sorted. */

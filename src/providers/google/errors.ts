@@ -25,6 +25,8 @@ import { parseRetryAfter } from '../http/retry.ts';
 import { list, obj, str } from './json.ts';
 
 const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
+/** why: 403s that are about quotas, not about who is asking */
+const QUOTA_REASONS = new Set(['quotaExceeded', 'dailyLimitExceeded', 'limitExceeded', 'QUOTA_EXCEEDED']);
 
 /** The upstream reason (errors[0].reason, else status) and message of a Google error body. */
 export function googleErrorDetails(bodyText: string): { reason: string | undefined; message: string | undefined } {
@@ -51,6 +53,7 @@ export function googleErrorParser(provider: string): (info: ErrorResponseInfo) =
     if (status === 429 || (status === 403 && reason !== undefined && RATE_LIMIT_REASONS.has(reason))) {
       return new RateLimitedError(text, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], new Date()) });
     }
+    if (status === 403 && reason !== undefined && QUOTA_REASONS.has(reason)) return new ProviderError(text, opts);
     if (status === 401 || status === 403) return new AuthenticationError(text, opts);
     if (status === 404) return new NotFoundError(text, opts);
     if (status === 409 || status === 412) return new ConflictError(text, opts);
