@@ -26,6 +26,9 @@ const DRIVERS: Record<string, Loader> = {
   'azure-blob': async () => (await import('./azure/blob/index.ts')).azureBlobProvider,
   azure: async () => (await import('./azure/arm/index.ts')).azureProvider,
   'azure-lb': async () => (await import('./azure/arm/index.ts')).azureLbProvider,
+  gce: async () => (await import('./google/gce/index.ts')).gceProvider,
+  gcs: async () => (await import('./google/gcs/index.ts')).gcsProvider,
+  'gce-lb': async () => (await import('./google/gce-lb/index.ts')).gceLbProvider,
 };
 
 /** Every registered driver name, sorted. */

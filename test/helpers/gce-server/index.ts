@@ -1,0 +1,92 @@
+/**
+ * Stateful stand-ins on 127.0.0.1 for Google APIs, built on the replay server: an OAuth token
+ * endpoint that verifies the service account's signed JWT (token.ts), Compute Engine v1
+ * (compute.ts, loadbalancer.ts) and Cloud Storage JSON API (storage.ts). Every API request must
+ * carry a bearer token the token endpoint issued; anything the driver sends wrong lands in
+ * `failures`.
+ */
+import type { KeyObject } from 'node:crypto';
+import { startReplayServer, type ReplayRequest } from '../replay-server.ts';
+import { installCompute, type ComputeState } from './compute.ts';
+import { googleRoutes, type InjectedFault } from './core.ts';
+import { installLoadBalancing, type LoadBalancingState } from './loadbalancer.ts';
+import { installStorage, type StorageState } from './storage.ts';
+import { installTokenEndpoint, testServiceAccount, type TokenEndpoint } from './token.ts';
+
+export { TEST_CLIENT_EMAIL, TEST_PROJECT, testServiceAccount } from './token.ts';
+
+/** What every Google test server has. */
+export interface GoogleTestServer {
+  url: string;
+  requests: ReplayRequest[];
+  failures: string[];
+  token: TokenEndpoint;
+  /** a service-account key JSON whose token_uri is this server */
+  serviceAccountJson: string;
+  privateKeyPem: string;
+  publicKey: KeyObject;
+  /** answers the next matching request(s) with a canned error */
+  inject(fault: InjectedFault): void;
+  close(): Promise<void>;
+}
+
+export interface GceServerOptions {
+  /** how long operations and instance transitions take (default 30 ms) */
+  transitionMs?: number;
+  /** the most items one page holds (default 500) */
+  maxResults?: number;
+  /** scopes (`zones/x`) the aggregated instance list reports UNREACHABLE */
+  unreachable?: string[];
+}
+
+export interface GceTestServer extends GoogleTestServer {
+  compute: ComputeState;
+  lb: LoadBalancingState;
+}
+
+export async function startGceServer(opts: GceServerOptions = {}): Promise<GceTestServer> {
+  const replay = await startReplayServer();
+  const sa = testServiceAccount(`${replay.url}/token`);
+  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope: 'https://www.googleapis.com/auth/compute' });
+  const routes = googleRoutes(replay, token, opts.transitionMs ?? 30);
+  const maxResults = opts.maxResults ?? 500;
+  const compute = installCompute(routes, { maxResults, unreachable: opts.unreachable ?? [] });
+  const lb = installLoadBalancing(routes, compute, { maxResults });
+  return {
+    url: replay.url,
+    requests: replay.requests,
+    failures: replay.failures,
+    token,
+    serviceAccountJson: sa.json,
+    privateKeyPem: sa.privateKeyPem,
+    publicKey: sa.publicKey,
+    inject: routes.inject,
+    close: () => replay.close(),
+    compute: compute.state,
+    lb,
+  };
+}
+
+export interface GcsTestServer extends GoogleTestServer {
+  storage: StorageState;
+}
+
+export async function startGcsServer(opts: { maxResults?: number } = {}): Promise<GcsTestServer> {
+  const replay = await startReplayServer();
+  const sa = testServiceAccount(`${replay.url}/token`);
+  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope: 'https://www.googleapis.com/auth/devstorage.full_control' });
+  const routes = googleRoutes(replay, token, 0);
+  const storage = installStorage(routes, replay, { maxResults: opts.maxResults ?? 1000, publicKey: sa.publicKey });
+  return {
+    url: replay.url,
+    requests: replay.requests,
+    failures: replay.failures,
+    token,
+    serviceAccountJson: sa.json,
+    privateKeyPem: sa.privateKeyPem,
+    publicKey: sa.publicKey,
+    inject: routes.inject,
+    close: () => replay.close(),
+    storage,
+  };
+}
