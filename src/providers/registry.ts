@@ -19,6 +19,8 @@ const DRIVERS: Record<string, Loader> = {
   'rackspace-clb': async () => (await import('./rackspace/clb/index.ts')).rackspaceClbProvider,
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
+  digitalocean: async () => (await import('./digitalocean/index.ts')).digitaloceanProvider,
+  'digitalocean-lb': async () => (await import('./digitalocean/index.ts')).digitaloceanLbProvider,
 };
 
 /** Every registered driver name, sorted. */

@@ -1,0 +1,62 @@
+/**
+ * Error bodies and rate limits of the bearer-token REST clouds. A 429 becomes a RateLimitedError
+ * whose retryAfterMs comes from Retry-After, else from the provider's reset header (epoch
+ * seconds), so the connection's retry waits until the window reopens (capped by maxDelayMs).
+ */
+import { RateLimitedError, type SkygraphError } from '../errors.ts';
+import type { ErrorResponseInfo } from '../http/connection.ts';
+import { mapErrorResponse } from '../http/map-errors.ts';
+import { parseRetryAfter } from '../http/retry.ts';
+
+/** How one provider reports errors and rate limits. */
+export interface RestErrorOptions {
+  provider: string;
+  /** lower-case header holding the epoch second the rate-limit window resets, e.g. `ratelimit-reset` */
+  resetHeader?: string;
+  /**
+   * Turns a provider's error body into `{ code, message }` when the default reading
+   * (`message`, `error.message`, `errors[0].message`...) misses it, e.g. Linode's
+   * `errors[].reason`. Return undefined to keep the default.
+   */
+  details?: (body: unknown) => { code?: string | undefined; message?: string | undefined } | undefined;
+  now: () => Date;
+}
+
+/** A `parseError` for createConnection. */
+export function restErrorParser(opts: RestErrorOptions): (info: ErrorResponseInfo) => SkygraphError | undefined {
+  return (info) => {
+    const now = opts.now();
+    const custom = opts.details ? opts.details(safeJson(info.bodyText)) : undefined;
+    // why: mapErrorResponse reads `code` and `message` of a JSON body; a provider-specific shape is restated in it
+    const normalised = custom?.message !== undefined ? { ...info, headers: { ...info.headers, 'content-type': 'application/json' }, bodyText: JSON.stringify(custom) } : info;
+    if (info.status !== 429 && !custom) return undefined;
+    const base = mapErrorResponse(normalised, opts.provider, [], now);
+    if (info.status !== 429) return base;
+    const message = base.message.replace(/^\[[^\]]+\] /, '');
+    return new RateLimitedError(message, {
+      provider: opts.provider,
+      status: 429,
+      requestId: base.requestId,
+      retryAfterMs: retryAfterMs(info.headers, opts.resetHeader, now),
+    });
+  };
+}
+
+/** Retry-After (seconds or HTTP date) first, else the reset header's epoch seconds; undefined when neither says. */
+export function retryAfterMs(headers: Record<string, string>, resetHeader: string | undefined, now: Date): number | undefined {
+  const fromRetryAfter = parseRetryAfter(headers['retry-after'], now);
+  if (fromRetryAfter !== undefined) return fromRetryAfter;
+  const reset = resetHeader ? headers[resetHeader.toLowerCase()]?.trim() : undefined;
+  if (reset === undefined || !/^\d+(\.\d+)?$/.test(reset)) return undefined;
+  return Math.max(0, Math.ceil(Number(reset) * 1000 - now.getTime()));
+}
+
+// --- Internal helpers ---
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
