@@ -21,6 +21,8 @@ const DRIVERS: Record<string, Loader> = {
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   digitalocean: async () => (await import('./digitalocean/index.ts')).digitaloceanProvider,
   'digitalocean-lb': async () => (await import('./digitalocean/index.ts')).digitaloceanLbProvider,
+  hetzner: async () => (await import('./hetzner/index.ts')).hetznerProvider,
+  'hetzner-lb': async () => (await import('./hetzner/index.ts')).hetznerLbProvider,
 };
 
 /** Every registered driver name, sorted. */

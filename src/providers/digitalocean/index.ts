@@ -16,8 +16,7 @@
  * region; a droplet's region is its location. `endpoint` replaces https://api.digitalocean.com/v2.
  * DigitalOcean Spaces is S3-compatible: use the `s3` driver (README).
  */
-import { nonEmptyString, optionProblems, restConnection, validateRestAccount, type RestApi, type RestDeps } from '../rest/account.ts';
-import { realSleep, type WaitOptions } from '../rest/wait.ts';
+import { nonEmptyString, optionProblems, pageSizeOf, restConnection, validateRestAccount, waitOptionsOf, type RestApi, type RestDeps } from '../rest/account.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../types.ts';
 import { digitalOceanComputeDriver } from './compute.ts';
 import { digitalOceanLoadBalancerDriver } from './loadbalancer.ts';
@@ -63,7 +62,7 @@ export function createDigitalOceanInstance(ctx: DriverContext, deps: RestDeps = 
   const api = digitalOceanApi('digitalocean');
   const conn = restConnection(ctx, api, deps);
   return {
-    compute: digitalOceanComputeDriver({ provider: api.provider, conn: conn.get, pageSize: pageSize(deps), wait: waitOptions(ctx, deps, api.provider) }),
+    compute: digitalOceanComputeDriver({ provider: api.provider, conn: conn.get, pageSize: pageSizeOf(deps, MAX_PAGE_SIZE), wait: waitOptionsOf(ctx, deps, api.provider) }),
     close: conn.close,
   };
 }
@@ -74,7 +73,7 @@ export function createDigitalOceanLbInstance(ctx: DriverContext, deps: RestDeps 
   const conn = restConnection(ctx, api, deps);
   const region = ctx.account.options.region;
   return {
-    loadBalancer: digitalOceanLoadBalancerDriver({ provider: api.provider, conn: conn.get, pageSize: pageSize(deps), region: typeof region === 'string' ? region : undefined }),
+    loadBalancer: digitalOceanLoadBalancerDriver({ provider: api.provider, conn: conn.get, pageSize: pageSizeOf(deps, MAX_PAGE_SIZE), region: typeof region === 'string' ? region : undefined }),
     close: conn.close,
   };
 }
@@ -85,14 +84,4 @@ export function validateDigitalOceanAccount(account: AccountConfig, env?: NodeJS
 
 export function validateDigitalOceanLbAccount(account: AccountConfig, env?: NodeJS.ProcessEnv): string[] {
   return [...validateRestAccount(account, digitalOceanApi('digitalocean-lb'), env), ...optionProblems(account, 'digitalocean-lb', { region: nonEmptyString })];
-}
-
-// --- Internal helpers ---
-
-function pageSize(deps: RestDeps): number {
-  return Math.min(deps.pageSize ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE);
-}
-
-function waitOptions(ctx: DriverContext, deps: RestDeps, provider: string): WaitOptions {
-  return { provider, intervalMs: deps.pollIntervalMs ?? 2000, timeoutMs: deps.waitTimeoutMs ?? 600_000, sleep: deps.sleep ?? realSleep, now: ctx.now };
 }

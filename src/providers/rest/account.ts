@@ -7,6 +7,7 @@ import { createConnection, type Connection, type RetryOptions } from '../http/co
 import { bearerSigner, staticToken } from '../http/signers/bearer.ts';
 import type { AccountConfig, DriverContext } from '../types.ts';
 import { restErrorParser, type RestErrorOptions } from './errors.ts';
+import { realSleep, type WaitOptions } from './wait.ts';
 
 /** What differs between the clouds at the account and connection level. */
 export interface RestApi {
@@ -19,6 +20,7 @@ export interface RestApi {
   /** lower-case reset header (epoch seconds), e.g. `ratelimit-reset` */
   resetHeader: string;
   details?: RestErrorOptions['details'];
+  conflictCodes?: RestErrorOptions['conflictCodes'];
 }
 
 /** Test seams and tuning shared by the drivers of these clouds. */
@@ -87,7 +89,7 @@ export function restConnection(ctx: DriverContext, api: RestApi, deps: RestDeps 
     get() {
       if (conn) return conn;
       const token = resolveToken(ctx.account, api, deps.env);
-      const parseError = restErrorParser({ provider: api.provider, resetHeader: api.resetHeader, details: api.details, now: ctx.now });
+      const parseError = restErrorParser({ provider: api.provider, resetHeader: api.resetHeader, details: api.details, conflictCodes: api.conflictCodes, now: ctx.now });
       conn = createConnection({
         provider: api.provider,
         baseUrl: ctx.account.endpoint ?? api.baseUrl,
@@ -104,4 +106,14 @@ export function restConnection(ctx: DriverContext, api: RestApi, deps: RestDeps 
       await conn?.close();
     },
   };
+}
+
+/** The page size to ask for: the deps' (tests), never above the API's maximum. */
+export function pageSizeOf(deps: RestDeps, max: number): number {
+  return Math.max(1, Math.min(deps.pageSize ?? max, max));
+}
+
+/** How the drivers wait for actions and states. */
+export function waitOptionsOf(ctx: DriverContext, deps: RestDeps, provider: string): WaitOptions {
+  return { provider, intervalMs: deps.pollIntervalMs ?? 2000, timeoutMs: deps.waitTimeoutMs ?? 600_000, sleep: deps.sleep ?? realSleep, now: ctx.now };
 }

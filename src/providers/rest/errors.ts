@@ -3,9 +3,9 @@
  * whose retryAfterMs comes from Retry-After, else from the provider's reset header (epoch
  * seconds), so the connection's retry waits until the window reopens (capped by maxDelayMs).
  */
-import { RateLimitedError, type SkygraphError } from '../errors.ts';
+import { ConflictError, RateLimitedError, type SkygraphError } from '../errors.ts';
 import type { ErrorResponseInfo } from '../http/connection.ts';
-import { mapErrorResponse } from '../http/map-errors.ts';
+import { extractErrorDetails, mapErrorResponse } from '../http/map-errors.ts';
 import { parseRetryAfter } from '../http/retry.ts';
 
 /** How one provider reports errors and rate limits. */
@@ -19,6 +19,8 @@ export interface RestErrorOptions {
    * `errors[].reason`. Return undefined to keep the default.
    */
   details?: (body: unknown) => { code?: string | undefined; message?: string | undefined } | undefined;
+  /** upstream error codes that mean a conflict whatever the status (Hetzner answers `protected` with 403) */
+  conflictCodes?: readonly string[];
   now: () => Date;
 }
 
@@ -29,10 +31,13 @@ export function restErrorParser(opts: RestErrorOptions): (info: ErrorResponseInf
     const custom = opts.details ? opts.details(safeJson(info.bodyText)) : undefined;
     // why: mapErrorResponse reads `code` and `message` of a JSON body; a provider-specific shape is restated in it
     const normalised = custom?.message !== undefined ? { ...info, headers: { ...info.headers, 'content-type': 'application/json' }, bodyText: JSON.stringify(custom) } : info;
-    if (info.status !== 429 && !custom) return undefined;
+    const code = extractErrorDetails(normalised).code;
+    const conflict = code !== undefined && opts.conflictCodes?.includes(code) === true;
+    if (info.status !== 429 && !custom && !conflict) return undefined;
     const base = mapErrorResponse(normalised, opts.provider, [], now);
-    if (info.status !== 429) return base;
     const message = base.message.replace(/^\[[^\]]+\] /, '');
+    if (info.status !== 429 && conflict) return new ConflictError(message, { provider: opts.provider, status: info.status, requestId: base.requestId });
+    if (info.status !== 429) return base;
     return new RateLimitedError(message, {
       provider: opts.provider,
       status: 429,
