@@ -23,6 +23,8 @@ const DRIVERS: Record<string, Loader> = {
   'digitalocean-lb': async () => (await import('./digitalocean/index.ts')).digitaloceanLbProvider,
   hetzner: async () => (await import('./hetzner/index.ts')).hetznerProvider,
   'hetzner-lb': async () => (await import('./hetzner/index.ts')).hetznerLbProvider,
+  linode: async () => (await import('./linode/index.ts')).linodeProvider,
+  'linode-lb': async () => (await import('./linode/index.ts')).linodeLbProvider,
 };
 
 /** Every registered driver name, sorted. */

@@ -108,9 +108,9 @@ export function restConnection(ctx: DriverContext, api: RestApi, deps: RestDeps 
   };
 }
 
-/** The page size to ask for: the deps' (tests), never above the API's maximum. */
-export function pageSizeOf(deps: RestDeps, max: number): number {
-  return Math.max(1, Math.min(deps.pageSize ?? max, max));
+/** The page size to ask for: the deps' (tests), kept within the API's bounds. */
+export function pageSizeOf(deps: RestDeps, max: number, min = 1): number {
+  return Math.max(min, Math.min(deps.pageSize ?? max, max));
 }
 
 /** How the drivers wait for actions and states. */
