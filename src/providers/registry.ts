@@ -25,6 +25,8 @@ const DRIVERS: Record<string, Loader> = {
   'hetzner-lb': async () => (await import('./hetzner/index.ts')).hetznerLbProvider,
   linode: async () => (await import('./linode/index.ts')).linodeProvider,
   'linode-lb': async () => (await import('./linode/index.ts')).linodeLbProvider,
+  vultr: async () => (await import('./vultr/index.ts')).vultrProvider,
+  'vultr-lb': async () => (await import('./vultr/index.ts')).vultrLbProvider,
 };
 
 /** Every registered driver name, sorted. */

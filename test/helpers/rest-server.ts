@@ -61,6 +61,11 @@ export interface RestServer {
   route(method: string, path: string | RegExp, handle: (req: ReplayRequest, m: RegExpExecArray | null) => Reply): void;
   /** the next `times` requests are answered 429 with these headers */
   rateLimit(times: number, headers: Record<string, string>): void;
+  /**
+   * Fault injection: from now on an upstream error repeats the whole request body in its message,
+   * like a careless API would, so tests can check that secrets in a body never reach an error.
+   */
+  echoRequestsInErrors(): void;
   /** runs `run` transitionMs from now (at the next request after that) */
   later(run: () => void): void;
   /** runs every transition that is due */
@@ -83,6 +88,7 @@ export async function startRestServer(spec: RestServerSpec): Promise<RestServer>
   const transitionMs = spec.transitionMs ?? 50;
   const timers: { at: number; run: () => void }[] = [];
   let limited = 0;
+  let echo = false;
   let limitHeaders: Record<string, string> = {};
   const settle = () => {
     const now = Date.now();
@@ -120,6 +126,7 @@ export async function startRestServer(spec: RestServerSpec): Promise<RestServer>
           } catch (err) {
             if (err instanceof Fault) {
               if (err.violation) replay.failures.push(`${req.method} ${req.path}: ${err.message}`);
+              if (echo) return json(err.status, spec.badRequest(`${err.message} (request: ${req.body.toString('utf8')})`).payload);
               return json(err.status, err.payload);
             }
             throw err;
@@ -130,6 +137,9 @@ export async function startRestServer(spec: RestServerSpec): Promise<RestServer>
     rateLimit(times, headers) {
       limited = times;
       limitHeaders = headers;
+    },
+    echoRequestsInErrors() {
+      echo = true;
     },
     later: (run) => timers.push({ at: Date.now() + transitionMs, run }),
     settle,

@@ -121,9 +121,11 @@ describe('linode: requests and mapping', () => {
   });
 
   it('scrubs the root password from a failed create and names the upstream field', async () => {
+    h.server.rest.echoRequestsInErrors();
     const err = await expectTypedError(h.driver.compute.createNode({ name: 'api-8', sizeId: 'g6-huge', imageId: 'linode/debian12', locationId: 'us-east' }), ProviderError);
     expect(err.status).toBe(400);
-    expect(err.message).toContain('type: A valid plan type by that ID was not found');
+    expect(err.message).toContain('A valid plan type by that ID was not found');
+    expect(err.message).toContain('"root_pass":"[REDACTED]"');
     const rootPass = h.server.posted.at(-1)!.body.root_pass as string;
     expect(`${err.message} ${err.stack}`).not.toContain(rootPass);
   });
@@ -200,12 +202,14 @@ describe('linode-lb: requests and mapping', () => {
   });
 
   it('scrubs the TLS private key from a failed https create', async () => {
+    h.server.rest.echoRequestsInErrors();
     const sslKey = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----';
     const err = await expectTypedError(
       h.driver.lb.createBalancer({ name: 'tls', port: 443, protocol: 'https', algorithm: 'ROUND_ROBIN', members: [], ex: { region: 'mars-1', sslCert: 'CERT', sslKey } }),
       ProviderError,
     );
     expect(err.message).toContain('region is not valid');
+    expect(err.message).toContain('"ssl_cert":"CERT"');
     expect(`${err.message} ${err.stack}`).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7');
   });
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
-import { scrubError } from '../http/redact.ts';
+import { scrubValues } from '../rest/errors.ts';
 import { obj, type Json } from '../rest/json.ts';
 import { LINODE_PAGES, listAll } from '../rest/paging.ts';
 import { tagsToStrings } from '../rest/tags.ts';
@@ -85,7 +85,7 @@ export function linodeComputeDriver(opts: LinodeComputeOptions): ComputeDriver {
         return toNode(linode, provider);
       } catch (err) {
         // why: root_pass is not a name the connection knows to be secret; an upstream echo of it must not get out
-        throw scrubError(err, [rootPass]);
+        throw scrubValues(err, [rootPass]);
       }
     },
 

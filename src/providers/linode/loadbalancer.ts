@@ -10,7 +10,7 @@
 import { isIPv4 } from 'node:net';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
-import { scrubError } from '../http/redact.ts';
+import { scrubValues } from '../rest/errors.ts';
 import { obj, str, type Json } from '../rest/json.ts';
 import { LINODE_PAGES, listAll } from '../rest/paging.ts';
 import type { Algorithm, CreateBalancerInput, LoadBalancerDriver, Member } from '../types.ts';
@@ -136,7 +136,7 @@ export function linodeLoadBalancerDriver(opts: LinodeLbOptions): LoadBalancerDri
         nb = obj(res.body);
       } catch (err) {
         // why: ssl_key is a private key under a name the connection does not know to be secret
-        throw scrubError(err, secrets);
+        throw scrubValues(err, secrets);
       }
       const id = str(nb?.id);
       if (!nb || !id) throw new MalformedResponseError('POST /nodebalancers answered without a NodeBalancer', { provider });

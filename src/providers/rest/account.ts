@@ -17,8 +17,8 @@ export interface RestApi {
   baseUrl: string;
   /** read when the account has no credentials.token, e.g. DIGITALOCEAN_TOKEN */
   tokenEnv: string;
-  /** lower-case reset header (epoch seconds), e.g. `ratelimit-reset` */
-  resetHeader: string;
+  /** lower-case reset header (epoch seconds), e.g. `ratelimit-reset`; absent when the API sends only Retry-After */
+  resetHeader?: string;
   details?: RestErrorOptions['details'];
   conflictCodes?: RestErrorOptions['conflictCodes'];
 }

@@ -6,6 +6,7 @@
 import { ConflictError, RateLimitedError, type SkygraphError } from '../errors.ts';
 import type { ErrorResponseInfo } from '../http/connection.ts';
 import { extractErrorDetails, mapErrorResponse } from '../http/map-errors.ts';
+import { scrubError } from '../http/redact.ts';
 import { parseRetryAfter } from '../http/retry.ts';
 
 /** How one provider reports errors and rate limits. */
@@ -64,4 +65,20 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Scrubs secrets the connection cannot know by name (Linode's root_pass, a TLS key under
+ * ssl_key) from an error: each value, its JSON-escaped form, and its long pieces (a PEM key's
+ * lines), since an upstream echo may quote any of them.
+ */
+export function scrubValues<E>(err: E, values: readonly string[]): E {
+  const forms = new Set<string>();
+  for (const value of values) {
+    if (!value) continue;
+    forms.add(value);
+    forms.add(JSON.stringify(value).slice(1, -1));
+    for (const piece of value.split(/[\s,;:=]+|\\n/)) if (piece.length >= 16) forms.add(piece);
+  }
+  return scrubError(err, [...forms]);
 }
