@@ -109,6 +109,8 @@ describe('hetzner: requests and mapping', () => {
     expect(locations.find((l) => l.id === 'hel1')).toEqual({ id: 'hel1', name: 'Helsinki DC Park 1', country: 'FI', extra: { id: '3', city: 'Helsinki', networkZone: 'eu-central', datacenters: ['hel1-dc2'] } });
     const own = await h.driver.compute.listImages({ owner: 'self' });
     expect(own.map((i) => [i.id, i.name])).toEqual([['187334512', 'web-golden-2024-10']]);
+    expect((await h.driver.compute.listImages({ name: 'web-golden-2024-10' })).map((i) => i.id)).toEqual(['187334512']);
+    expect((await h.driver.compute.listImages({ name: 'ubuntu-24.04' })).map((i) => i.extra.architecture)).toEqual(['x86', 'arm']);
     expect((await h.driver.compute.getImages!(['debian-12', '187334512', 'nope'])).map((i) => i?.id ?? null)).toEqual(['114690387', '187334512', null]);
   });
 

@@ -31,8 +31,7 @@ const EX_KEYS = ['datacenter', 'startAfterCreate', 'enableIpv4', 'enableIpv6', '
 
 export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver {
   const { provider, conn, actions } = opts;
-  const pages = (path: string, itemsKey: string, query?: Record<string, string | undefined>) =>
-    listAll(conn(), { provider, path, itemsKey, style: HETZNER_PAGES, pageSize: opts.pageSize, query });
+  const pages = (path: string, itemsKey: string) => listAll(conn(), { provider, path, itemsKey, style: HETZNER_PAGES, pageSize: opts.pageSize });
 
   // https://docs.hetzner.cloud/reference/cloud#servers-list-servers
   const listNodes = async (): Promise<Node[]> => (await pages('servers', 'servers')).map((s) => toNode(s, provider));
@@ -46,7 +45,7 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
   };
 
   // https://docs.hetzner.cloud/reference/cloud#images-list-images
-  const listImages = async (name?: string): Promise<Image[]> => (await pages('images', 'images', { name })).map((i) => toImage(i, provider));
+  const listImages = async (): Promise<Image[]> => (await pages('images', 'images')).map((i) => toImage(i, provider));
 
   // https://docs.hetzner.cloud/reference/cloud#server-actions
   const action = (id: string, name: string) => actions.run(`POST /servers/{id}/actions/${name}`, `servers/${serverPath(id, provider)}/actions/${name}`);
@@ -61,7 +60,8 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
     },
 
     async listImages(filter?: ImageFilter) {
-      const images = await listImages(filter?.ids === undefined ? filter?.name : undefined);
+      // why: filtered here, not with ?name=: a snapshot's name is its description, which the API's name filter does not see
+      const images = await listImages();
       return images.filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.owner === undefined || i.extra.owner === filter.owner) && (filter?.name === undefined || i.name === filter.name));
     },
 
