@@ -236,6 +236,8 @@ describe('digitalocean-lb: requests and mapping', () => {
     expect(h.server.balancers.get(id)!.droplet_ids).toEqual([421873564, 421873565]);
     await expectTypedError(h.driver.lb.attachMember(id, { ip: '159.203.84.18', port: 9090 }), InvalidInputError, 'member.port');
     await expectTypedError(h.driver.lb.attachMember(id, { ip: '192.0.2.77', port: 8080 }), InvalidInputError, 'member.ip');
+    const web1 = (await h.driver.compute.listNodes())[0]!;
+    await expectTypedError(h.driver.lb.attachNode!(id, { ...web1, id: 'web-1' }, 8080), InvalidInputError, 'node.id');
   });
 
   it('needs a certificate or passthrough for https and a region for new balancers', async () => {

@@ -129,6 +129,8 @@ describe('hetzner: requests and mapping', () => {
     await expectTypedError(h.driver.compute.createNode({ ...base, tags: { 'bad key!': 'x' } }), InvalidInputError, 'tags');
     await expectTypedError(h.driver.compute.createNode({ ...base, sshKey: 'ssh-ed25519 AAAA' }), InvalidInputError, 'sshKey');
     await expectTypedError(h.driver.compute.createNode({ ...base, locationId: 'fsn1', ex: { datacenter: 'fsn1-dc14' } }), InvalidInputError, 'ex.datacenter');
+    await expectTypedError(h.driver.compute.rebootNode!(''), InvalidInputError, 'id');
+    await expectTypedError(h.driver.lb.detachMember('2087213', 'nobody'), InvalidInputError, 'memberId');
     expect(h.server.requests).toHaveLength(0);
   });
 

@@ -129,7 +129,7 @@ export function digitalOceanComputeDriver(opts: DigitalOceanComputeOptions): Com
 
 // --- Internal helpers ---
 
-export function dropletPath(id: string, provider: string): string {
+function dropletPath(id: string, provider: string): string {
   if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be a droplet id', { provider, field: 'id' });
   return encodeURIComponent(id);
 }

@@ -204,7 +204,7 @@ export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): Loa
       return attach(balancerId, droplet.id, port, 'member.port');
     },
 
-    attachNode: (balancerId, node, port) => attach(balancerId, dropletId(node?.id, 'node.id'), checkPort(port, 'port'), 'port'),
+    attachNode: async (balancerId, node, port) => attach(balancerId, dropletId(node?.id, 'node.id'), checkPort(port, 'port'), 'port'),
 
     async detachMember(balancerId, memberId) {
       await changeDroplets(balancerId, 'DELETE', [dropletId(memberId, 'memberId')]);

@@ -48,7 +48,7 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
   const listImages = async (): Promise<Image[]> => (await pages('images', 'images')).map((i) => toImage(i, provider));
 
   // https://docs.hetzner.cloud/reference/cloud#server-actions
-  const action = (id: string, name: string) => actions.run(`POST /servers/{id}/actions/${name}`, `servers/${serverPath(id, provider)}/actions/${name}`);
+  const action = async (id: string, name: string) => actions.run(`POST /servers/{id}/actions/${name}`, `servers/${serverPath(id, provider)}/actions/${name}`);
 
   return {
     listNodes,

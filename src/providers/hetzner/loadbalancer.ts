@@ -45,7 +45,7 @@ export function hetznerLoadBalancerDriver(opts: HetznerLbOptions): LoadBalancerD
     return lb;
   };
   // https://docs.hetzner.cloud/reference/cloud#load-balancer-actions
-  const act = (id: string, name: string, body: unknown) => actions.run(`POST /load_balancers/{id}/actions/${name}`, `load_balancers/${lbPath(id, provider)}/actions/${name}`, body);
+  const act = async (id: string, name: string, body: unknown) => actions.run(`POST /load_balancers/{id}/actions/${name}`, `load_balancers/${lbPath(id, provider)}/actions/${name}`, body);
 
   const checkPort = (port: unknown, field: string): number => {
     if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw fail(field, `${field} must be an integer from 1 to 65535`);

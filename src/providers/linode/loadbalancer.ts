@@ -181,7 +181,7 @@ export function linodeLoadBalancerDriver(opts: LinodeLbOptions): LoadBalancerDri
       return out;
     },
 
-    attachMember: (balancerId, member) => addNode(balancerId, nodeBody(member?.ip, checkPort(member?.port, 'member.port'), 'member.ip')),
+    attachMember: async (balancerId, member) => addNode(balancerId, nodeBody(member?.ip, checkPort(member?.port, 'member.port'), 'member.ip')),
 
     async attachNode(balancerId, node, port) {
       const ip = node?.privateIps.find(isLinodePrivate);

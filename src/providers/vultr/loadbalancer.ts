@@ -174,7 +174,7 @@ export function vultrLoadBalancerDriver(opts: VultrLbOptions): LoadBalancerDrive
       return attach(balancerId, found.id, port, 'member.port');
     },
 
-    attachNode: (balancerId, node, port) => attach(balancerId, instanceId(node?.id, 'node.id'), checkPort(port, 'port'), 'port'),
+    attachNode: async (balancerId, node, port) => attach(balancerId, instanceId(node?.id, 'node.id'), checkPort(port, 'port'), 'port'),
 
     async detachMember(balancerId, memberId) {
       const id = instanceId(memberId, 'memberId');
