@@ -29,6 +29,14 @@ const DRIVERS: Record<string, Loader> = {
   gce: async () => (await import('./google/gce/index.ts')).gceProvider,
   gcs: async () => (await import('./google/gcs/index.ts')).gcsProvider,
   'gce-lb': async () => (await import('./google/gce-lb/index.ts')).gceLbProvider,
+  digitalocean: async () => (await import('./digitalocean/index.ts')).digitaloceanProvider,
+  'digitalocean-lb': async () => (await import('./digitalocean/index.ts')).digitaloceanLbProvider,
+  hetzner: async () => (await import('./hetzner/index.ts')).hetznerProvider,
+  'hetzner-lb': async () => (await import('./hetzner/index.ts')).hetznerLbProvider,
+  linode: async () => (await import('./linode/index.ts')).linodeProvider,
+  'linode-lb': async () => (await import('./linode/index.ts')).linodeLbProvider,
+  vultr: async () => (await import('./vultr/index.ts')).vultrProvider,
+  'vultr-lb': async () => (await import('./vultr/index.ts')).vultrLbProvider,
 };
 
 /** Every registered driver name, sorted. */
