@@ -5,6 +5,7 @@
 import type {
   AccountConfig,
   ComputeDriver,
+  DnsDriver,
   LoadBalancerDriver,
   ProviderDefinition,
   ProviderInstance,
@@ -27,6 +28,7 @@ export interface AccountRuntime {
   compute(region: string | null): ComputeDriver;
   storage(region: string | null): StorageDriver;
   loadBalancer(region: string | null): LoadBalancerDriver;
+  dns(region: string | null): DnsDriver;
   /** optional methods the drivers of this account have (rebootNode, getDownloadUrl, ...) */
   capabilities(): string[];
 }
@@ -56,6 +58,7 @@ const OPTIONAL_METHODS: Record<Service, string[]> = {
   ],
   STORAGE: ['getDownloadUrl', 'createUploadUrl', 'getContainerCdnUrl', 'enableContainerCdn'],
   LOADBALANCER: ['updateBalancer', 'attachNode'],
+  DNS: ['updateZone'],
 };
 
 export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -97,6 +100,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
       compute: (region) => instance(region).compute ?? throwIt(unsupported('compute')),
       storage: (region) => instance(region).storage ?? throwIt(unsupported('storage')),
       loadBalancer: (region) => instance(region).loadBalancer ?? throwIt(unsupported('load balancer')),
+      dns: (region) => instance(region).dns ?? throwIt(unsupported('DNS')),
       capabilities() {
         const first = instance(regions[0] ?? null);
         const found: string[] = [];
@@ -104,6 +108,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
           ['COMPUTE', first.compute],
           ['STORAGE', first.storage],
           ['LOADBALANCER', first.loadBalancer],
+          ['DNS', first.dns],
         ];
         for (const [service, driver] of drivers) {
           if (!driver) continue;
