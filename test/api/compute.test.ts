@@ -16,7 +16,7 @@ describe('api: compute on the sandbox', () => {
     );
     expect(r.errors).toBeUndefined();
     const byId = Object.fromEntries(r.data!.accounts.map((a) => [a.id, a]));
-    expect(byId.sandbox!.services).toEqual(['COMPUTE', 'LOADBALANCER']);
+    expect(byId.sandbox!.services).toEqual(['COMPUTE', 'LOADBALANCER', 'DNS']);
     expect(byId.sandbox!.capabilities).toEqual(expect.arrayContaining(['rebootNode', 'startNode', 'stopNode']));
     expect(byId.local!.services).toEqual(['STORAGE']);
     expect(JSON.stringify(r)).not.toMatch(/credential/i);
