@@ -19,6 +19,9 @@ APT_PACKAGES=(
   python3-wsgi-intercept    # scripts/nova-fake.py: Nova's functional-test harness needs it
   python3-oslotest          # scripts/nova-fake.py: Nova's functional-test harness needs it
   python3-keystonemiddleware # scripts/nova-fake.py: real token validation (bad token -> 401)
+  pdns-server           # test/providers/powerdns.test.ts: real PowerDNS Authoritative (test/helpers/pdns.ts, scripts/pdns-start.sh)
+  pdns-backend-sqlite3  # test/helpers/pdns.ts: the gsqlite3 backend and its schema
+  sqlite3               # test/helpers/pdns.ts: creates the backend's database from that schema
 )
 
 missing=()

@@ -19,6 +19,7 @@ const DRIVERS: Record<string, Loader> = {
   'rackspace-clb': async () => (await import('./rackspace/clb/index.ts')).rackspaceClbProvider,
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
+  powerdns: async () => (await import('./powerdns/index.ts')).powerDnsProvider,
 };
 
 /** Every registered driver name, sorted. */

@@ -163,7 +163,7 @@ export function normalizeData(type: RecordType, data: unknown, provider: string)
   }
   if (type === 'AAAA') {
     if (isIP(d) !== 6) throw bad('an IPv6 address');
-    return d.toLowerCase();
+    return canonicalIpv6(d);
   }
   if (HOST_TYPES.has(type) || type === 'MX') {
     const host = d.replace(/\.$/, '').toLowerCase();
@@ -238,7 +238,7 @@ export function fromPresentation(type: string, content: string): { data: string;
     const target = m[4] === '.' ? '.' : m[4]!.replace(/\.$/, '').toLowerCase();
     return { data: `${m[2]} ${m[3]} ${target}`, priority: Number(m[1]) };
   }
-  if (type === 'AAAA') return { data: c.toLowerCase(), priority: null };
+  if (type === 'AAAA') return { data: isIP(c) === 6 ? canonicalIpv6(c) : c, priority: null };
   return { data: c, priority: null };
 }
 
@@ -320,6 +320,11 @@ export function decodeRrsetId(id: string): { name: string; type: RecordType; dat
 }
 
 // --- Internal helpers ---
+
+/** RFC 5952 form (lower case, longest zero run compressed), as DNS servers print AAAA data. */
+function canonicalIpv6(ip: string): string {
+  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+}
 
 function isHostName(host: string): boolean {
   return host.length > 0 && host.length <= 253 && host.split('.').every((l) => /^(\*|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)$/i.test(l));
