@@ -19,6 +19,7 @@ const DRIVERS: Record<string, Loader> = {
   'rackspace-clb': async () => (await import('./rackspace/clb/index.ts')).rackspaceClbProvider,
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
+  route53: async () => (await import('./aws/route53/index.ts')).route53Provider,
   powerdns: async () => (await import('./powerdns/index.ts')).powerDnsProvider,
 };
 
