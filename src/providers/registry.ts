@@ -20,6 +20,7 @@ const DRIVERS: Record<string, Loader> = {
   swift: async () => (await import('./openstack/swift/index.ts')).swiftProvider,
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   route53: async () => (await import('./aws/route53/index.ts')).route53Provider,
+  'digitalocean-dns': async () => (await import('./digitalocean/index.ts')).digitalOceanDnsProvider,
   powerdns: async () => (await import('./powerdns/index.ts')).powerDnsProvider,
 };
 

@@ -383,7 +383,11 @@ export interface CreateZoneInput {
   domain: string;
   /** default 'master' */
   type?: ZoneType | undefined;
-  /** default TTL (seconds), where the provider has one */
+  /**
+   * default TTL (seconds) where the provider lets one set it (sandbox, PowerDNS, Designate,
+   * Rackspace); Route 53 (no zone TTL) and DigitalOcean (always 1800) leave it out, and the
+   * Zone answered shows the TTL in force
+   */
   ttl?: number | undefined;
   /** SOA contact (`hostmaster@example.com`) for providers that ask for one; default `hostmaster@<domain>` */
   email?: string | undefined;
