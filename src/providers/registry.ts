@@ -21,6 +21,7 @@ const DRIVERS: Record<string, Loader> = {
   cloudfiles: async () => (await import('./openstack/swift/index.ts')).cloudfilesProvider,
   route53: async () => (await import('./aws/route53/index.ts')).route53Provider,
   'digitalocean-dns': async () => (await import('./digitalocean/index.ts')).digitalOceanDnsProvider,
+  designate: async () => (await import('./openstack/designate/index.ts')).designateProvider,
   powerdns: async () => (await import('./powerdns/index.ts')).powerDnsProvider,
 };
 
