@@ -22,6 +22,7 @@ const DRIVERS: Record<string, Loader> = {
   route53: async () => (await import('./aws/route53/index.ts')).route53Provider,
   'digitalocean-dns': async () => (await import('./digitalocean/index.ts')).digitalOceanDnsProvider,
   designate: async () => (await import('./openstack/designate/index.ts')).designateProvider,
+  'rackspace-dns': async () => (await import('./rackspace/dns/index.ts')).rackspaceDnsProvider,
   powerdns: async () => (await import('./powerdns/index.ts')).powerDnsProvider,
 };
 
