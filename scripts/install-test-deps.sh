@@ -21,6 +21,9 @@ APT_PACKAGES=(
   python3-keystonemiddleware # scripts/nova-fake.py: real token validation (bad token -> 401)
   apache2         # test/http/digest-httpd.test.ts: real mod_auth_digest, scripts/httpd-digest-start.sh (own config, never the system service)
   openssl         # test/helpers/pki.ts (test CAs and certificates), test/helpers/tls-server.ts (s_server): test/http/tls.test.ts, test/providers/kubevirt.test.ts, test/signers/azure-shared-key.test.ts
+  pdns-server           # test/providers/powerdns.test.ts: real PowerDNS Authoritative (test/helpers/pdns.ts, scripts/pdns-start.sh)
+  pdns-backend-sqlite3  # test/helpers/pdns.ts: the gsqlite3 backend and its schema
+  sqlite3               # test/helpers/pdns.ts: creates the backend's database from that schema
 )
 
 missing=()

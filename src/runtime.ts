@@ -5,6 +5,7 @@
 import type {
   AccountConfig,
   ComputeDriver,
+  DnsDriver,
   LoadBalancerDriver,
   ProviderDefinition,
   ProviderInstance,
@@ -28,6 +29,7 @@ export interface AccountRuntime {
   compute(region: string | null): ComputeDriver;
   storage(region: string | null): StorageDriver;
   loadBalancer(region: string | null): LoadBalancerDriver;
+  dns(region: string | null): DnsDriver;
 }
 
 export interface Runtime {
@@ -95,6 +97,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
       compute: (region) => instance(region).compute ?? throwIt(unsupported('compute')),
       storage: (region) => instance(region).storage ?? throwIt(unsupported('storage')),
       loadBalancer: (region) => instance(region).loadBalancer ?? throwIt(unsupported('load balancer')),
+      dns: (region) => instance(region).dns ?? throwIt(unsupported('DNS')),
     });
   }
 

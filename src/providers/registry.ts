@@ -37,6 +37,11 @@ const DRIVERS: Record<string, Loader> = {
   'linode-lb': async () => (await import('./linode/index.ts')).linodeLbProvider,
   vultr: async () => (await import('./vultr/index.ts')).vultrProvider,
   'vultr-lb': async () => (await import('./vultr/index.ts')).vultrLbProvider,
+  route53: async () => (await import('./aws/route53/index.ts')).route53Provider,
+  'digitalocean-dns': async () => (await import('./digitalocean/dns-provider.ts')).digitalOceanDnsProvider,
+  designate: async () => (await import('./openstack/designate/index.ts')).designateProvider,
+  'rackspace-dns': async () => (await import('./rackspace/dns/index.ts')).rackspaceDnsProvider,
+  powerdns: async () => (await import('./powerdns/index.ts')).powerDnsProvider,
 };
 
 /** Every registered driver name, sorted. */

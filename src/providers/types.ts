@@ -1,6 +1,6 @@
 /**
- * The driver contract: provider-neutral models and the three service interfaces
- * (compute, storage, load balancer) every provider implements.
+ * The driver contract: provider-neutral models and the four service interfaces
+ * (compute, storage, load balancer, DNS) every provider implements.
  *
  * Vocabulary follows Apache Libcloud (Node, NodeImage, NodeSize, ...), shapes follow
  * unstorage: a small required core, optional methods, declared capabilities, and
@@ -52,7 +52,7 @@ export type VolumeState = (typeof VOLUME_STATES)[number];
 export const SNAPSHOT_STATES = ['available', 'creating', 'deleting', 'restoring', 'error', 'updating', 'unknown'] as const;
 export type SnapshotState = (typeof SNAPSHOT_STATES)[number];
 
-export const SERVICES = ['COMPUTE', 'STORAGE', 'LOADBALANCER'] as const;
+export const SERVICES = ['COMPUTE', 'STORAGE', 'LOADBALANCER', 'DNS'] as const;
 export type Service = (typeof SERVICES)[number];
 
 /** Provider-specific data, exposed as the JSON scalar `extra`. Never holds credentials. */
@@ -331,6 +331,136 @@ export interface LoadBalancerDriver {
   ex?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
+/** Zone types (Libcloud's `master`/`slave`): a slave zone is transferred from its masters. */
+export const ZONE_TYPES = ['master', 'slave'] as const;
+export type ZoneType = (typeof ZONE_TYPES)[number];
+
+/** Libcloud's RecordType values; each driver accepts the subset its listRecordTypes() names. */
+export const RECORD_TYPES = [
+  'A', 'AAAA', 'AFSDB', 'ALIAS', 'CAA', 'CERT', 'CNAME', 'DNAME', 'DNSKEY', 'DS', 'GEO', 'HINFO', 'KEY', 'LOC', 'MX',
+  'NAPTR', 'NS', 'NSEC', 'OPENPGPKEY', 'PTR', 'REDIRECT', 'RP', 'RRSIG', 'SOA', 'SPF', 'SRV', 'SSHFP', 'TLSA', 'TXT',
+  'URL', 'WKS',
+] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+
+/** A DNS zone (Route 53 hosted zone, PowerDNS zone, DigitalOcean domain...). */
+export interface Zone {
+  /** the provider's zone id (Route 53 `Z...` without `/hostedzone/`, PowerDNS `example.com.`, a domain name, a UUID) */
+  id: string;
+  /** fully qualified, lower case, without the trailing dot: `example.com` */
+  domain: string;
+  type: ZoneType;
+  /** the zone's default TTL in seconds (SOA minimum or the provider's zone TTL); null when the provider has none */
+  ttl: number | null;
+  extra: Extra;
+}
+
+/**
+ * One DNS record: ONE value. An rrset with several values (two A addresses for `www`) is several
+ * DnsRecords sharing name, type and ttl. (Named DnsRecord because TypeScript's `Record` is taken.)
+ *
+ * - `name` is relative to the zone, lower case, without a trailing dot; the apex is `''`
+ *   (inputs may also say `'@'`, which drivers turn into `''`).
+ * - `data` is the value in presentation form WITHOUT the priority: an address for A/AAAA; a
+ *   fully qualified host name without the trailing dot for CNAME, NS, PTR, DNAME, ALIAS and the
+ *   MX exchange; `weight port target` for SRV (target without the trailing dot); the text itself
+ *   for TXT and SPF, unquoted (character-strings a provider splits are joined); the provider's
+ *   presentation form for anything else (`0 issue "letsencrypt.org"` for CAA).
+ * - `priority` is the MX preference or SRV priority; null for every other type.
+ * - `ttl` is per rrset on providers that store rrsets (Route 53, PowerDNS, Designate): changing
+ *   it on one record changes it for the records that share its name and type.
+ * - `id` is stable and routable: getRecord(zoneId, id) finds the record again. Drivers for APIs
+ *   keyed by name and type (Route 53, PowerDNS, Designate recordsets) encode name, type and data
+ *   in it, so an update that changes any of them returns a record with a NEW id.
+ */
+export interface DnsRecord {
+  id: string;
+  /** the id of the zone the record belongs to */
+  zoneId: string;
+  name: string;
+  type: RecordType;
+  data: string;
+  /** seconds; null when the record uses the zone's default */
+  ttl: number | null;
+  /** MX preference / SRV priority; null for other types */
+  priority: number | null;
+  extra: Extra;
+}
+
+export interface CreateZoneInput {
+  /** fully qualified, with or without the trailing dot; stored lower case */
+  domain: string;
+  /** default 'master' */
+  type?: ZoneType | undefined;
+  /**
+   * default TTL (seconds) where the provider lets one set it (sandbox, PowerDNS, Designate,
+   * Rackspace); Route 53 (no zone TTL) and DigitalOcean (always 1800) leave it out, and the
+   * Zone answered shows the TTL in force
+   */
+  ttl?: number | undefined;
+  /** SOA contact (`hostmaster@example.com`) for providers that ask for one; default `hostmaster@<domain>` */
+  email?: string | undefined;
+  /** addresses of the master servers of a slave zone (required for type 'slave') */
+  masters?: string[] | undefined;
+  /** provider-only parameters */
+  ex?: Record<string, unknown> | undefined;
+}
+
+export interface UpdateZoneInput {
+  ttl?: number | undefined;
+  email?: string | undefined;
+  masters?: string[] | undefined;
+}
+
+export interface CreateRecordInput {
+  /** relative to the zone; '' or '@' for the apex */
+  name: string;
+  type: RecordType;
+  /** see DnsRecord.data */
+  data: string;
+  /** seconds; default the zone's (or the provider's) default */
+  ttl?: number | undefined;
+  /** required for MX and SRV, refused for other types */
+  priority?: number | undefined;
+  ex?: Record<string, unknown> | undefined;
+}
+
+/** What to change; absent fields keep their value. */
+export interface UpdateRecordInput {
+  name?: string | undefined;
+  type?: RecordType | undefined;
+  data?: string | undefined;
+  ttl?: number | undefined;
+  priority?: number | undefined;
+}
+
+/**
+ * DNS service (Libcloud's DNSDriver). Everything is required except updateZone. Unknown zone or
+ * record ids answer NotFoundError; a record type outside listRecordTypes() or a value that does
+ * not fit its type answers InvalidInputError naming `type` or `data` before any upstream call;
+ * creating a zone that exists answers ConflictError where the provider keeps names unique.
+ */
+export interface DnsDriver {
+  /** the record types createRecord accepts; static, no upstream call */
+  listRecordTypes(): RecordType[];
+  listZones(): Promise<Zone[]>;
+  getZone(zoneId: string): Promise<Zone>;
+  createZone(input: CreateZoneInput): Promise<Zone>;
+  updateZone?(zoneId: string, patch: UpdateZoneInput): Promise<Zone>;
+  /** removes the zone with every record in it */
+  deleteZone(zoneId: string): Promise<void>;
+  /** every record of the zone, the provider's own SOA and NS included; one upstream call per page */
+  listRecords(zoneId: string): Promise<DnsRecord[]>;
+  getRecord(zoneId: string, recordId: string): Promise<DnsRecord>;
+  /** adds one value; on rrset providers it joins the rrset of the same name and type */
+  createRecord(zoneId: string, input: CreateRecordInput): Promise<DnsRecord>;
+  /** the answer may carry a new id (see DnsRecord.id) */
+  updateRecord(zoneId: string, recordId: string, patch: UpdateRecordInput): Promise<DnsRecord>;
+  /** removes one value; the rrset goes when its last value does */
+  deleteRecord(zoneId: string, recordId: string): Promise<void>;
+  ex?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
 /** One account as given in the config, after validation and ${ENV} interpolation. */
 export interface AccountConfig {
   id: string;
@@ -376,6 +506,7 @@ export interface ProviderInstance {
   compute?: ComputeDriver;
   storage?: StorageDriver;
   loadBalancer?: LoadBalancerDriver;
+  dns?: DnsDriver;
   /** release pools, timers and sockets */
   close?(): Promise<void>;
 }

@@ -5,7 +5,7 @@
  * which answers UNSUPPORTED naming the capability.
  */
 import { UnsupportedError } from '../providers/errors.ts';
-import type { ComputeDriver, LoadBalancerDriver, Service, StorageDriver } from '../providers/types.ts';
+import type { ComputeDriver, DnsDriver, LoadBalancerDriver, Service, StorageDriver } from '../providers/types.ts';
 import type { AccountRuntime } from '../runtime.ts';
 
 type Methods<D> = readonly Extract<keyof D, string>[];
@@ -17,6 +17,7 @@ interface CapabilitySpec {
   compute?: Methods<ComputeDriver>;
   storage?: Methods<StorageDriver>;
   loadBalancer?: Methods<LoadBalancerDriver>;
+  dns?: Methods<DnsDriver>;
 }
 
 /** Every capability, by the GraphQL field it stands for (SCREAMING_SNAKE of the field name). */
@@ -62,16 +63,24 @@ export const CAPABILITIES = {
   DELETE_LOAD_BALANCER: { service: 'LOADBALANCER', fields: 'deleteLoadBalancer' },
   ATTACH_MEMBER: { service: 'LOADBALANCER', fields: 'attachMember, attachNode' },
   DETACH_MEMBER: { service: 'LOADBALANCER', fields: 'detachMember' },
+  ZONES: { service: 'DNS', fields: 'zones, zone, Zone.records, record' },
+  CREATE_ZONE: { service: 'DNS', fields: 'createZone' },
+  UPDATE_ZONE: { service: 'DNS', fields: 'updateZone', dns: ['updateZone'] },
+  DELETE_ZONE: { service: 'DNS', fields: 'deleteZone' },
+  CREATE_RECORD: { service: 'DNS', fields: 'createRecord' },
+  UPDATE_RECORD: { service: 'DNS', fields: 'updateRecord' },
+  DELETE_RECORD: { service: 'DNS', fields: 'deleteRecord' },
 } as const satisfies Record<string, CapabilitySpec>;
 
 export type Capability = keyof typeof CAPABILITIES;
 export const CAPABILITY_NAMES = Object.keys(CAPABILITIES) as Capability[];
 
 /** The driver methods a capability needs, by service. */
-function methodsOf(spec: CapabilitySpec): { service: 'compute' | 'storage' | 'loadBalancer'; methods: readonly string[] } | undefined {
+function methodsOf(spec: CapabilitySpec): { service: 'compute' | 'storage' | 'loadBalancer' | 'dns'; methods: readonly string[] } | undefined {
   if (spec.compute) return { service: 'compute', methods: spec.compute };
   if (spec.storage) return { service: 'storage', methods: spec.storage };
   if (spec.loadBalancer) return { service: 'loadBalancer', methods: spec.loadBalancer };
+  if (spec.dns) return { service: 'dns', methods: spec.dns };
   return undefined;
 }
 
@@ -114,6 +123,13 @@ export function storageWith<K extends keyof StorageDriver>(account: AccountRunti
   const driver = account.storage(region);
   for (const op of ops) if (typeof driver[op] !== 'function') throw unsupported(account, op);
   return driver as StorageDriver & Required<Pick<StorageDriver, K>>;
+}
+
+/** The account's DNS driver in `region`, typed as having `ops`; throws UNSUPPORTED when it lacks one. */
+export function dnsWith<K extends keyof DnsDriver>(account: AccountRuntime, region: string | null, ...ops: K[]): DnsDriver & Required<Pick<DnsDriver, K>> {
+  const driver = account.dns(region);
+  for (const op of ops) if (typeof driver[op] !== 'function') throw unsupported(account, op);
+  return driver as DnsDriver & Required<Pick<DnsDriver, K>>;
 }
 
 /** The account's load-balancer driver in `region`, typed as having `ops`; throws UNSUPPORTED when it lacks one. */

@@ -16,7 +16,7 @@ describe('api: compute on the sandbox', () => {
     );
     expect(r.errors).toBeUndefined();
     const byId = Object.fromEntries(r.data!.accounts.map((a) => [a.id, a]));
-    expect(byId.sandbox!.services).toEqual(['COMPUTE', 'LOADBALANCER']);
+    expect(byId.sandbox!.services).toEqual(['COMPUTE', 'LOADBALANCER', 'DNS']);
     expect(byId.sandbox!.capabilities).toEqual(expect.arrayContaining(['NODES', 'REBOOT_NODE', 'START_NODE', 'STOP_NODE', 'LOAD_BALANCERS', 'UPDATE_LOAD_BALANCER']));
     expect(byId.sandbox!.provider).toBe('skygraph sandbox');
     expect(byId.local!.services).toEqual(['STORAGE']);

@@ -392,7 +392,7 @@ export const KEYSTONE_TEST_USER = { username: 'demo', password: 'Demo-Passw0rd-n
  * (`POST /identity/v2.0/tokens`), answering OPENSTACK_TEST_TOKEN and a catalog of `services`
  * in RegionOne (v3) or DFW (v2.0).
  */
-function addIdentityRoutes(replay: ReplayServer, services: { type: string; name: string; url: string }[]): void {
+export function addIdentityRoutes(replay: ReplayServer, services: { type: string; name: string; url: string }[]): void {
   const unauthorized = json(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
   const expires = () => new Date(Date.now() + 3600_000).toISOString().replace('Z', '000Z');
   replay.route({

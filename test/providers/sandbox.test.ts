@@ -59,8 +59,8 @@ testLoadBalancerDriver({
 });
 
 describe('sandbox provider', () => {
-  it('is a non-regional compute and load-balancer provider', () => {
-    expect(sandboxProvider).toMatchObject({ name: 'sandbox', services: ['COMPUTE', 'LOADBALANCER'], regional: false });
+  it('is a non-regional compute, load-balancer and DNS provider', () => {
+    expect(sandboxProvider).toMatchObject({ name: 'sandbox', services: ['COMPUTE', 'LOADBALANCER', 'DNS'], regional: false });
   });
 
   describe('options', () => {

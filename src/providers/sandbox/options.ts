@@ -31,7 +31,7 @@ export interface SandboxOptions {
   transitionMs: number;
   /** when set, nodes created later report this as their only public IP */
   nodeAddress: string | undefined;
-  /** false starts with no nodes, volumes, key pairs or balancers; default true */
+  /** false starts with no nodes, volumes, key pairs, balancers or DNS zones; default true */
   seed: boolean;
 }
 

@@ -1,9 +1,10 @@
 /**
- * The sandbox catalog (images, sizes, locations) and the seeded nodes, volumes, key pair and
- * balancer. Ids and data are deterministic (two accounts with the same options see the same
+ * The sandbox catalog (images, sizes, locations) and the seeded nodes, volumes, key pair,
+ * balancer and DNS zones. Ids and data are deterministic (two accounts with the same options see the same
  * ids); only the seeded key pair's key material is random.
  */
-import type { Image, Location, NodeState, Size } from '../types.ts';
+import type { Image, Location, NodeState, RecordType, Size } from '../types.ts';
+import { addZone, putRecord } from './dns.ts';
 import { generateEd25519 } from './ssh-keys.ts';
 import {
   allocateAddress,
@@ -131,10 +132,34 @@ export function seedState(options: SandboxOptions, now: number): SandboxState {
       extra: { weight: 1, condition: 'ENABLED' },
     })),
   });
+  seedZones(state);
   return state;
 }
 
 // --- Internal helpers ---
+
+/** example.com, a master zone with one record of most types (www has two A values); example.net, a slave zone. */
+function seedZones(state: SandboxState): void {
+  const com = addZone(state, { domain: 'example.com', type: 'master', ttl: 3600, email: 'hostmaster@example.com', masters: [] }, new Date(Date.UTC(2024, 0, 6)));
+  const records: [string, RecordType, string, number | null][] = [
+    ['', 'A', '198.51.100.10', null],
+    ['www', 'A', '203.0.113.1', null],
+    ['www', 'A', '203.0.113.2', null],
+    ['www', 'AAAA', '2001:db8::10', null],
+    ['', 'MX', 'mail.example.com', 10],
+    ['', 'MX', 'mail2.example.com', 20],
+    ['mail', 'A', '203.0.113.25', null],
+    ['', 'TXT', 'v=spf1 mx -all', null],
+    ['docs', 'CNAME', 'www.example.com', null],
+    ['_sip._tcp', 'SRV', '5 5060 sip.example.com', 10],
+    ['', 'CAA', '0 issue "letsencrypt.org"', null],
+  ];
+  for (const [name, type, data, priority] of records) {
+    putRecord(com, { name, type, data, ttl: type === 'A' ? 300 : undefined, priority }, nextId(state, 'record', 'rec'));
+  }
+  const net = addZone(state, { domain: 'example.net', type: 'slave', ttl: 86400, email: 'hostmaster@example.net', masters: ['192.0.2.53'] }, new Date(Date.UTC(2024, 0, 7)));
+  putRecord(net, { name: '', type: 'A', data: '192.0.2.80', ttl: undefined, priority: null }, nextId(state, 'record', 'rec'));
+}
 
 function seedNode(state: SandboxState, i: number, now: number): NodeRecord {
   const id = nextId(state, 'node', 'node');

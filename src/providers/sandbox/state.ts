@@ -12,12 +12,14 @@ import type {
   VolumeState,
   Algorithm,
   BalancerState,
+  DnsRecord,
   DriverContext,
   Image,
   Location,
   Member,
   NodeState,
   Size,
+  ZoneType,
 } from '../types.ts';
 import { DRIVER_NAME, simulatedFailure, type SandboxOptions } from './options.ts';
 
@@ -83,6 +85,20 @@ export interface BalancerRecord {
   members: Member[];
 }
 
+export interface ZoneRecord {
+  id: string;
+  domain: string;
+  type: ZoneType;
+  ttl: number;
+  email: string;
+  masters: string[];
+  /** the SOA serial, raised on every change */
+  serial: number;
+  createdAt: Date;
+  /** by record id, in creation order */
+  records: Map<string, DnsRecord>;
+}
+
 export interface SandboxState {
   options: SandboxOptions;
   images: Map<string, Image>;
@@ -93,9 +109,10 @@ export interface SandboxState {
   snapshots: Map<string, SnapshotRecord>;
   keyPairs: Map<string, KeyPairRecord>;
   balancers: Map<string, BalancerRecord>;
+  zones: Map<string, ZoneRecord>;
   /** createNode clientToken -> node id, for idempotent retries */
   clientTokens: Map<string, string>;
-  counters: Record<'node' | 'volume' | 'snapshot' | 'image' | 'balancer' | 'member' | 'address', number>;
+  counters: Record<'node' | 'volume' | 'snapshot' | 'image' | 'balancer' | 'member' | 'address' | 'zone' | 'record', number>;
 }
 
 /** What the drivers share: the state, the clock, and the per-call wrapper. */
@@ -132,8 +149,9 @@ export function emptyState(options: SandboxOptions): SandboxState {
     snapshots: new Map(),
     keyPairs: new Map(),
     balancers: new Map(),
+    zones: new Map(),
     clientTokens: new Map(),
-    counters: { node: 0, volume: 0, snapshot: 0, image: 0, balancer: 0, member: 0, address: 0 },
+    counters: { node: 0, volume: 0, snapshot: 0, image: 0, balancer: 0, member: 0, address: 0, zone: 0, record: 0 },
   };
 }
 
