@@ -18,19 +18,21 @@ export type ResourceType =
   | 'Deployment'
   | 'KeyPair'
   | 'Volume'
-  | 'VolumeSnapshot';
+  | 'VolumeSnapshot'
+  | 'Zone'
+  | 'Record';
 
 export interface DecodedId {
   type: ResourceType;
   account: string;
   region: string | null;
-  /** native id parts: [id] for most types, [container, name] for objects, [balancer, member] for members */
+  /** native id parts: [id] for most types, [container, name] for objects, [balancer, member] for members, [zone, record] for records */
   parts: string[];
 }
 
 const TYPES = new Set<string>([
   'Node', 'Image', 'Size', 'Location', 'Container', 'Object', 'LoadBalancer', 'Member', 'Account', 'Deployment',
-  'KeyPair', 'Volume', 'VolumeSnapshot',
+  'KeyPair', 'Volume', 'VolumeSnapshot', 'Zone', 'Record',
 ]);
 
 export function encodeId(type: ResourceType, account: string, region: string | null, ...parts: string[]): string {

@@ -10,7 +10,7 @@ describe('schema', () => {
   });
 
   it('names the resource types, each a Resource linked to its account', () => {
-    const names = ['Node', 'Image', 'Size', 'Location', 'Volume', 'VolumeSnapshot', 'KeyPair', 'Container', 'Object', 'LoadBalancer', 'Member'];
+    const names = ['Node', 'Image', 'Size', 'Location', 'Volume', 'VolumeSnapshot', 'KeyPair', 'Container', 'Object', 'LoadBalancer', 'Member', 'Zone', 'Record'];
     for (const name of names) {
       const type = schema.getType(name) as GraphQLObjectType;
       expect(type, name).toBeDefined();
@@ -57,7 +57,7 @@ describe('schema', () => {
 
   it('makes every list that can grow a connection with first/after/last/before, and every cross-account list filterable', () => {
     const query = schema.getQueryType()!.getFields();
-    for (const name of ['nodes', 'images', 'sizes', 'locations', 'keyPairs', 'volumes', 'containers', 'loadBalancers']) {
+    for (const name of ['nodes', 'images', 'sizes', 'locations', 'keyPairs', 'volumes', 'containers', 'loadBalancers', 'zones']) {
       const f = query[name]!;
       expect(String(f.type), name).toMatch(/Connection!$/);
       expect(f.args.map((a) => a.name).sort(), name).toEqual(expect.arrayContaining(['after', 'before', 'filter', 'first', 'last']));

@@ -10,12 +10,14 @@ import type { Runtime } from '../runtime.ts';
 import { createComputeLoaders, type ComputeLoaders } from './compute.ts';
 import { createStorageLoaders, type StorageLoaders } from './storage.ts';
 import { createLoadBalancerLoaders, type LoadBalancerLoaders } from './loadbalancer.ts';
+import { createDnsLoaders, type DnsLoaders } from './dns.ts';
 import type { Cached } from './util.ts';
 
 export interface Loaders {
   compute(account: string, region: string | null): ComputeLoaders;
   storage(account: string, region: string | null): StorageLoaders;
   loadBalancer(account: string, region: string | null): LoadBalancerLoaders;
+  dns(account: string, region: string | null): DnsLoaders;
   /** drops this request's loaders of an account (after a mutation changed it) */
   forget(account: string): void;
 }
@@ -40,6 +42,7 @@ export function createLoaders(runtime: Runtime): Loaders {
     storage: (account, region) => memo('storage', account, region, (c) => createStorageLoaders(runtime.account(account).storage(region), c)),
     loadBalancer: (account, region) =>
       memo('lb', account, region, (c) => createLoadBalancerLoaders(runtime.account(account).loadBalancer(region), c)),
+    dns: (account, region) => memo('dns', account, region, (c) => createDnsLoaders(runtime.account(account).dns(region), c)),
     forget(account) {
       const prefix = JSON.stringify([account]).slice(0, -1) + ',';
       for (const k of [...cache.keys()]) if (k.startsWith(prefix)) cache.delete(k);

@@ -47,6 +47,12 @@ export const MUTATION_SCOPES: Readonly<Record<string, Scope>> = {
   attachMember: 'write',
   attachNode: 'write',
   detachMember: 'write',
+  createZone: 'write',
+  updateZone: 'write',
+  deleteZone: 'write',
+  createRecord: 'write',
+  updateRecord: 'write',
+  deleteRecord: 'write',
 };
 
 export function useScopes(logger: Logger): Plugin<Context> {

@@ -16,6 +16,7 @@ import './object.ts';
 import './container.ts';
 import './member.ts';
 import './load-balancer.ts';
+import './dns.ts';
 import './subscriptions.ts';
 import './deployment.ts';
 
