@@ -142,7 +142,8 @@ export function googleDnsDriver(client: GoogleClient, opts: GoogleDnsOptions): D
     await call('POST changes', `${await zonePath(zoneId)}/changes`, {
       method: 'POST',
       json: { ...(deletions.length ? { deletions } : {}), ...(additions.length ? { additions } : {}) },
-      // why: a change names what it deletes exactly and Cloud DNS refuses an addition that exists, so a repeat cannot apply twice
+      // why: a change names what it deletes exactly and Cloud DNS refuses an addition that exists, so a repeat (after a 429 or a lost answer)
+      // cannot apply twice; a repeat of one that did apply answers CONFLICT
       idempotent: true,
     });
   };
