@@ -42,6 +42,7 @@ const DRIVERS: Record<string, Loader> = {
   designate: async () => (await import('./openstack/designate/index.ts')).designateProvider,
   'rackspace-dns': async () => (await import('./rackspace/dns/index.ts')).rackspaceDnsProvider,
   powerdns: async () => (await import('./powerdns/index.ts')).powerDnsProvider,
+  'google-dns': async () => (await import('./google/dns/index.ts')).googleDnsProvider,
 };
 
 /** Every registered driver name, sorted. */

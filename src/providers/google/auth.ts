@@ -22,7 +22,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { AuthenticationError, MalformedResponseError, ProviderError, RateLimitedError, type SkygraphError } from '../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../http/connection.ts';
+import { createConnection, type Connection, type ConnectionDefaults, type ErrorResponseInfo, type RetryOptions } from '../http/connection.ts';
 import { bodySnippet } from '../http/parsers/context.ts';
 import { scrubError } from '../http/redact.ts';
 import { parseRetryAfter } from '../http/retry.ts';
@@ -85,6 +85,8 @@ export interface GoogleTokenSourceOptions {
   sleep?: (ms: number) => Promise<void>;
   /** default process.env (GOOGLE_APPLICATION_CREDENTIALS) */
   env?: Record<string, string | undefined>;
+  /** DriverContext.http, beneath retry and sleep */
+  defaults?: ConnectionDefaults | undefined;
 }
 
 export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourceOptions): GoogleTokenSource {
@@ -120,6 +122,7 @@ export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourc
       sleep: opts.sleep,
       now: () => clock,
       parseError: (info) => parseTokenError(info, provider),
+      defaults: opts.defaults,
     });
     const assertion = signAssertion(sa, opts.scopes, now);
     try {

@@ -3,8 +3,8 @@
  * `endpoint`), OAuth bearer tokens from the account's credentials (auth.ts), Google's error body
  * mapping (errors.ts), and `nextPageToken` paging.
  */
-import { MalformedResponseError } from '../errors.ts';
-import { createConnection, type HttpResponse, type RequestOptions, type RetryOptions } from '../http/connection.ts';
+import { MalformedResponseError, type SkygraphError } from '../errors.ts';
+import { createConnection, type ErrorResponseInfo, type HttpResponse, type RequestOptions, type RetryOptions } from '../http/connection.ts';
 import { bearerSigner } from '../http/signers/bearer.ts';
 import type { DriverContext } from '../types.ts';
 import { googleTokenSource, resolveProject, type GoogleTokenSource } from './auth.ts';
@@ -40,8 +40,19 @@ export interface GoogleClient {
 /** why: list calls stop here even if an API keeps answering nextPageToken */
 const MAX_PAGES = 1000;
 
-export function createGoogleClient(ctx: DriverContext, opts: { provider: string; defaultBaseUrl: string; scopes: readonly string[]; deps?: GoogleDeps }): GoogleClient {
+export function createGoogleClient(
+  ctx: DriverContext,
+  opts: {
+    provider: string;
+    defaultBaseUrl: string;
+    scopes: readonly string[];
+    deps?: GoogleDeps;
+    /** an API's own error mapping, tried before Google's common one (undefined falls through) */
+    parseError?: (info: ErrorResponseInfo) => SkygraphError | undefined;
+  },
+): GoogleClient {
   const { provider } = opts;
+  const common = googleErrorParser(provider);
   const deps = opts.deps ?? {};
   const auth = googleTokenSource(ctx.account, {
     provider,
@@ -50,6 +61,7 @@ export function createGoogleClient(ctx: DriverContext, opts: { provider: string;
     retry: deps.retry,
     sleep: deps.sleep,
     env: deps.env,
+    defaults: ctx.http,
   });
   const connection = createConnection({
     provider,
@@ -59,8 +71,9 @@ export function createGoogleClient(ctx: DriverContext, opts: { provider: string;
     now: () => ctx.now(),
     retry: deps.retry,
     sleep: deps.sleep,
-    parseError: googleErrorParser(provider),
+    parseError: (info) => opts.parseError?.(info) ?? common(info),
     requestIdHeaders: ['x-guploader-uploadid', 'x-request-id'],
+    defaults: ctx.http,
   });
   let project: Promise<string> | undefined;
   return {
@@ -116,6 +129,11 @@ export async function forEachPage(
     if (!pageToken) return;
   }
   throw new MalformedResponseError(`${operation} kept answering nextPageToken after ${MAX_PAGES} pages`, { provider: client.provider });
+}
+
+/** A project id as a path segment; why: domain-scoped ids (`example.com:my-project`) keep their colon */
+export function encodeProject(project: string): string {
+  return encodeURIComponent(project).replace(/%3A/gi, ':');
 }
 
 /**

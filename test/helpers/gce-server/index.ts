@@ -1,7 +1,7 @@
 /**
  * Stateful stand-ins on 127.0.0.1 for Google APIs, built on the replay server: an OAuth token
  * endpoint that verifies the service account's signed JWT (token.ts), Compute Engine v1
- * (compute.ts, loadbalancer.ts) and Cloud Storage JSON API (storage.ts). Every API request must
+ * (compute.ts, loadbalancer.ts), Cloud Storage JSON API (storage.ts) and Cloud DNS v1 (dns.ts). Every API request must
  * carry a bearer token the token endpoint issued; anything the driver sends wrong lands in
  * `failures`.
  */
@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { startReplayServer, type ReplayRequest } from '../replay-server.ts';
 import { installCompute, type ComputeState } from './compute.ts';
 import { googleRoutes, type InjectedFault } from './core.ts';
+import { installDns, type DnsState } from './dns.ts';
 import { installLoadBalancing, type LoadBalancingState } from './loadbalancer.ts';
 import { installStorage, type StorageState } from './storage.ts';
 import { installTokenEndpoint, testServiceAccount, type TokenEndpoint } from './token.ts';
@@ -88,5 +89,36 @@ export async function startGcsServer(opts: { maxResults?: number } = {}): Promis
     inject: routes.inject,
     close: () => replay.close(),
     storage,
+  };
+}
+
+export interface GoogleDnsServerOptions {
+  /** the most zones or rrsets one page holds (default 500) */
+  maxResults?: number;
+  /** how long a change stays pending (default 30 ms) */
+  transitionMs?: number;
+}
+
+export interface GoogleDnsTestServer extends GoogleTestServer {
+  dns: DnsState;
+}
+
+export async function startGoogleDnsServer(opts: GoogleDnsServerOptions = {}): Promise<GoogleDnsTestServer> {
+  const replay = await startReplayServer();
+  const sa = testServiceAccount(`${replay.url}/token`);
+  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope: 'https://www.googleapis.com/auth/ndev.clouddns.readwrite' });
+  const routes = googleRoutes(replay, token, 0);
+  const dns = installDns(routes, { maxResults: opts.maxResults ?? 500, transitionMs: opts.transitionMs ?? 30 });
+  return {
+    url: replay.url,
+    requests: replay.requests,
+    failures: replay.failures,
+    token,
+    serviceAccountJson: sa.json,
+    privateKeyPem: sa.privateKeyPem,
+    publicKey: sa.publicKey,
+    inject: routes.inject,
+    close: () => replay.close(),
+    dns,
   };
 }

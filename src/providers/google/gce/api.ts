@@ -18,7 +18,7 @@ import {
 } from '../../errors.ts';
 import type { DriverContext } from '../../types.ts';
 import { GOOGLE_SCOPES } from '../auth.ts';
-import { createGoogleClient, forEachPage, listAllPages, type GoogleClient, type GoogleDeps } from '../client.ts';
+import { createGoogleClient, encodeProject, forEachPage, listAllPages, type GoogleClient, type GoogleDeps } from '../client.ts';
 import { lastSegment, list, obj, str, type Json } from '../json.ts';
 
 export const DEFAULT_BASE_URL = 'https://compute.googleapis.com';
@@ -167,10 +167,6 @@ export function requestIdFor(token: string | undefined): string {
 // --- Internal helpers ---
 
 /** why: legacy domain-scoped project ids (`example.com:proj`) keep their colon in the path */
-function encodeProject(project: string): string {
-  return encodeURIComponent(project).replace(/%3A/gi, ':');
-}
-
 function scopeInRegion(scope: string, region: string): boolean {
   const [kind, name] = scope.split('/');
   if (!name) return false;
