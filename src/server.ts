@@ -1,6 +1,7 @@
 /**
  * buildApp(): graphql-yoga behind a node:http server that also serves object transfers,
- * /metrics and /healthz, with graphql-ws on the same port and path as HTTP GraphQL.
+ * /metrics and /healthz, with graphql-ws on the same port and path as HTTP GraphQL, and
+ * OpenTelemetry tracing when configured.
  *
  * Every request passes the same gates, in order: the browser-origin policy (src/http/origin.ts),
  * the bearer token (src/http/auth.ts, one timing-safe check for HTTP, SSE, graphql-ws and
@@ -33,6 +34,7 @@ import { createServices, type Services } from './services.ts';
 import type { Logger } from './providers/types.ts';
 import type { ConnectionDefaults } from './providers/http/connection.ts';
 import { createResultMemo, shareLiveResults, type DirectSend } from './live/shared-results.ts';
+import { createTracing, tracingSettings, useTracing, type Tracing } from './tracing.ts';
 
 export interface App {
   runtime: Runtime;
@@ -40,6 +42,8 @@ export interface App {
   server: Server;
   transfers: Transfers;
   services: Services;
+  /** the tracer, when tracing is configured (server.tracing or OTEL_EXPORTER_OTLP_*) */
+  tracing: Tracing | undefined;
   /**
    * Listens and resolves with the base URL (http://host:port). Refuses a non-loopback host
    * without server.tokens, or without server.publicUrl.
@@ -57,6 +61,8 @@ export interface AppOptions {
   deployPollMs?: number;
   /** connection settings handed to every driver (tests shorten retries here) */
   http?: ConnectionDefaults;
+  /** where OTEL_* variables are read (default process.env) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Either header makes a form-encoded or multipart POST "preflighted" (yoga's CSRF prevention). */
@@ -73,14 +79,19 @@ function useCsrfOnWrites(): YogaPlugin {
 }
 
 export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): Promise<App> {
-  const runtime = await createRuntime(config, opts);
-  const { logger } = runtime;
   const { server: settings } = config;
+  const traceTo = tracingSettings(settings.tracing, opts.env);
+  const tracing = traceTo ? await createTracing(traceTo) : undefined;
+  const runtime = await createRuntime(config, { ...opts, tracing });
+  const { logger } = runtime;
+  // why: the origin only; the path or query of an endpoint URL may hold a collector's key
+  if (traceTo) logger.info('tracing on', { otlp: new URL(traceTo.url).origin, serviceName: traceTo.serviceName, sampleRatio: traceTo.sampleRatio });
   const transfers = createTransfers({ key: settings.urlSigningKey, uploadMaxBytes: settings.uploadMaxBytes, now: opts.now });
   const services = createServices(runtime, { pubsub: config.pubsub, replicaId: opts.replicaId, boostIntervalMs: opts.boostIntervalMs, deployPollMs: opts.deployPollMs });
   const auth = createAuthenticator(settings.tokens);
   const origins = createOriginPolicy({ publicUrl: settings.publicUrl, corsOrigins: settings.cors.origins, checkHost: auth.open });
   const limiter = settings.limits.rateLimit ? createRateLimiter(settings.limits.rateLimit) : UNLIMITED;
+
   // why: the URLs we hand out use the configured public address, else the listen address; never the Host header
   let publicUrl = settings.publicUrl ?? 'http://127.0.0.1:4000';
 
@@ -93,7 +104,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     graphiql: { title: 'skygraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
     maskedErrors: { maskError: maskError(logger) },
     logging: false,
-    plugins: [useCsrfOnWrites(), ...useLimits(settings.limits), useScopes(logger), usePartialFailures()],
+    plugins: [...(tracing ? [useTracing(tracing)] : []), useCsrfOnWrites(), ...useLimits(settings.limits), useScopes(logger), usePartialFailures()],
     context: ({ request }) => createContext(runtime, services, transfers, publicUrl, auth.authenticate(request.headers.get('authorization'))) as never,
   });
 
@@ -191,7 +202,8 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
         return 'graphql';
       }
     }
-    await yoga(req, res);
+    // why: the caller's traceparent makes the operation's span a child of its own
+    await (tracing ? tracing.withIncoming(req.headers, () => yoga(req, res)) : yoga(req, res));
     return 'graphql';
   };
 
@@ -302,6 +314,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     server,
     transfers,
     services,
+    tracing,
     start(port = 4000, host = '127.0.0.1') {
       if (!isLoopbackHost(host) && auth.open) {
         return Promise.reject(
@@ -334,6 +347,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();
+      await tracing?.shutdown();
     },
   };
 }
