@@ -19,6 +19,8 @@ APT_PACKAGES=(
   python3-wsgi-intercept    # scripts/nova-fake.py: Nova's functional-test harness needs it
   python3-oslotest          # scripts/nova-fake.py: Nova's functional-test harness needs it
   python3-keystonemiddleware # scripts/nova-fake.py: real token validation (bad token -> 401)
+  chromium          # test/api/browser.test.ts: the dashboard and GraphiQL in Debian's Chromium (playwright-core, no browser download); scripts/screenshot-dashboard.ts
+  fonts-dejavu-core # chromium: text in scripts/screenshot-dashboard.ts (chromium only recommends fonts)
 )
 
 missing=()

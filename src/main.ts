@@ -44,6 +44,14 @@ Environment:
                                 config names none
   OS_CLIENT_CONFIG_FILE, OS_CLIENT_SECURE_FILE
                                 clouds.yaml and secure.yaml of OpenStack accounts with \`cloud:\`
+  GOOGLE_APPLICATION_CREDENTIALS
+                                service-account key file of Google Cloud accounts without credentials
+  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_SUBSCRIPTION_ID
+                                service principal and subscription of Azure accounts whose config
+                                names none
+  DIGITALOCEAN_TOKEN, HCLOUD_TOKEN, LINODE_TOKEN, VULTR_API_KEY
+                                API tokens of DigitalOcean, Hetzner, Linode and Vultr accounts
+                                without credentials
   A config file may use \${VAR} and \${VAR:-default}; they are read from the environment.
 `;
 

@@ -1,7 +1,7 @@
 /**
  * buildApp(): graphql-yoga behind a node:http server that also serves object transfers,
- * /metrics and /healthz, with graphql-ws on the same port and path as HTTP GraphQL, and
- * OpenTelemetry tracing when configured.
+ * /metrics, /healthz and the browser pages (/dashboard, GraphiQL's assets), with graphql-ws on
+ * the same port and path as HTTP GraphQL, and OpenTelemetry tracing when configured.
  *
  * Every request passes the same gates, in order: the browser-origin policy (src/http/origin.ts),
  * the bearer token (src/http/auth.ts, one timing-safe check for HTTP, SSE, graphql-ws and
@@ -34,6 +34,8 @@ import { createServices, type Services } from './services.ts';
 import type { Logger } from './providers/types.ts';
 import type { ConnectionDefaults } from './providers/http/connection.ts';
 import { createResultMemo, shareLiveResults, type DirectSend } from './live/shared-results.ts';
+import { createGraphiQLAssets } from './http/graphiql.ts';
+import { createPages } from './http/pages.ts';
 import { createTracing, tracingSettings, useTracing, type Tracing } from './tracing.ts';
 
 export interface App {
@@ -91,7 +93,8 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
   const auth = createAuthenticator(settings.tokens);
   const origins = createOriginPolicy({ publicUrl: settings.publicUrl, corsOrigins: settings.cors.origins, checkHost: auth.open });
   const limiter = settings.limits.rateLimit ? createRateLimiter(settings.limits.rateLimit) : UNLIMITED;
-
+  const graphiql = createGraphiQLAssets({ tokenRequired: !auth.open });
+  const pages = createPages(graphiql);
   // why: the URLs we hand out use the configured public address, else the listen address; never the Host header
   let publicUrl = settings.publicUrl ?? 'http://127.0.0.1:4000';
 
@@ -102,6 +105,8 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     // why: yoga's default CORS echoes any Origin with credentials; src/http/origin.ts decides instead
     cors: false,
     graphiql: { title: 'skygraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
+    // why: yoga's own page loads GraphiQL from a CDN; this one serves the package's files (offline)
+    renderGraphiQL: (options) => graphiql.render(options),
     maskedErrors: { maskError: maskError(logger) },
     logging: false,
     plugins: [...(tracing ? [useTracing(tracing)] : []), useCsrfOnWrites(), ...useLimits(settings.limits), useScopes(logger), usePartialFailures()],
@@ -146,6 +151,9 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
       }
       return path.slice(1);
     }
+
+    const page = await pages.handle(req, res, path);
+    if (page) return page;
 
     const graphiqlPage = req.method === 'GET' && path === '/graphql' && (req.headers.accept ?? '').includes('text/html');
     const principal = auth.authenticate(req.headers.authorization);

@@ -18,5 +18,6 @@ import './member.ts';
 import './load-balancer.ts';
 import './subscriptions.ts';
 import './deployment.ts';
+import './viewer.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
