@@ -70,10 +70,10 @@ const stateCell = (page: Page, name: string) => page.locator(`#nodes tr[data-nam
 describe('browser: the dashboard', () => {
   it('shows a failing account with its code, and a node created through the API without a reload', async () => {
     const page = await openDashboard(WRITE);
-    const broken = page.locator('[data-account="broken"]');
+    const broken = page.locator('#accounts [data-account="broken"]');
     await expect.poll(() => broken.textContent()).toContain('FAILING');
     expect(await broken.textContent()).toContain('RATE_LIMITED');
-    expect(await page.locator('[data-account="demo"]').textContent()).toContain('OK');
+    expect(await page.locator('#accounts [data-account="demo"]').textContent()).toContain('OK');
 
     // why: a marker in the page's window survives only if the page is never reloaded
     await page.evaluate(() => Object.assign(globalThis, { dashboardMarker: 'still here' }));
