@@ -24,6 +24,8 @@ APT_PACKAGES=(
   pdns-server           # test/providers/powerdns.test.ts: real PowerDNS Authoritative (test/helpers/pdns.ts, scripts/pdns-start.sh)
   pdns-backend-sqlite3  # test/helpers/pdns.ts: the gsqlite3 backend and its schema
   sqlite3               # test/helpers/pdns.ts: creates the backend's database from that schema
+  chromium          # test/api/browser.test.ts: the dashboard and GraphiQL in Debian's Chromium (playwright-core, no browser download); scripts/screenshot-dashboard.ts
+  fonts-dejavu-core # chromium: text in scripts/screenshot-dashboard.ts (chromium only recommends fonts)
 )
 
 missing=()

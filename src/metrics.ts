@@ -1,6 +1,7 @@
 /**
- * A small Prometheus registry: counters and histograms with labels, and gauges read when
- * rendered, in the text exposition format at GET /metrics.
+ * A small Prometheus registry: counters and histograms with labels, and series read when
+ * rendered (gauges, or totals kept elsewhere such as CPU seconds), in the text exposition format
+ * at GET /metrics.
  */
 
 type Labels = Record<string, string>;
@@ -26,23 +27,37 @@ export interface Histogram {
   observe(labels: Labels, value: number): void;
 }
 
+/** What a collected series reads at each render: one value, or one per label set. */
+export type Reading = number | readonly { labels: Labels; value: number }[];
+
 export interface Metrics {
   counter(name: string, help: string): Counter;
   histogram(name: string, help: string, buckets?: number[]): Histogram;
   /** a gauge whose value is read at each render; registering a name again replaces its reader */
   gauge(name: string, help: string, read: () => number): void;
+  /** a series read at each render, of either type (a counter for totals kept elsewhere); registering a name again replaces it */
+  collect(name: string, help: string, type: 'gauge' | 'counter', read: () => Reading): void;
   render(): string;
 }
 
 export function createMetrics(): Metrics {
   const blocks: (() => string)[] = [];
-  const gauges = new Map<string, { help: string; read: () => number }>();
+  const collected = new Map<string, { help: string; type: 'gauge' | 'counter'; read: () => Reading }>();
   blocks.push(() =>
-    [...gauges].map(([name, g]) => `# HELP ${name} ${g.help}\n# TYPE ${name} gauge\n${name} ${g.read()}`).join('\n'),
+    [...collected]
+      .map(([name, c]) => {
+        const reading = c.read();
+        const lines = typeof reading === 'number' ? [`${name} ${reading}`] : reading.map((r) => `${name}${renderLabels(r.labels)} ${r.value}`);
+        return [`# HELP ${name} ${c.help}`, `# TYPE ${name} ${c.type}`, ...lines].join('\n');
+      })
+      .join('\n'),
   );
   return {
     gauge(name, help, read) {
-      gauges.set(name, { help, read });
+      collected.set(name, { help, type: 'gauge', read });
+    },
+    collect(name, help, type, read) {
+      collected.set(name, { help, type, read });
     },
     counter(name, help) {
       const values = new Map<string, { labels: Labels; value: number }>();

@@ -15,6 +15,9 @@ import type {
 import { loadProvider } from './providers/registry.ts';
 import { NotFoundError, UnsupportedError } from './providers/errors.ts';
 import { createMetrics, type Counter, type Histogram, type Metrics } from './metrics.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
+import { createCallObserver } from './observe.ts';
+import type { Tracing } from './tracing.ts';
 import { createLogger } from './logger.ts';
 import { createResultCache, type ResultCache } from './loaders/result-cache.ts';
 import type { SkygraphConfig } from './config/index.ts';
@@ -40,6 +43,8 @@ export interface Runtime {
   cache: ResultCache;
   metrics: Metrics;
   upstreamCalls: Counter;
+  /** failed upstream attempts, by account, operation and error code */
+  upstreamErrors: Counter;
   requestDuration: Histogram;
   logger: Logger;
   close(): Promise<void>;
@@ -50,12 +55,16 @@ export interface RuntimeOptions {
   now?: () => Date;
   /** connection settings handed to every driver (DriverContext.http) */
   http?: ConnectionDefaults | undefined;
+  /** when set, every upstream call becomes a span */
+  tracing?: Tracing | undefined;
 }
 
 export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions = {}): Promise<Runtime> {
   const metrics = createMetrics();
   const upstreamCalls = metrics.counter('skygraph_upstream_calls_total', 'Calls made to provider APIs, by account and operation');
+  const upstreamErrors = metrics.counter('skygraph_upstream_errors_total', 'Failed calls to provider APIs (each attempt), by account, operation and error code');
   const requestDuration = metrics.histogram('skygraph_request_duration_seconds', 'Duration of HTTP requests served, by route');
+  const stopProcessMetrics = registerProcessMetrics(metrics);
   const logger = opts.logger ?? createLogger();
   const accounts = new Map<string, AccountRuntime>();
   const cache = createResultCache((id) => {
@@ -70,6 +79,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
     if (!definition) throw new Error(`driver ${config_.driver} vanished from the registry`);
     const regions: (string | null)[] = config_.regions.length ? config_.regions : [null];
     const byRegion = new Map<string | null, ProviderInstance>();
+    const observe = createCallObserver({ account: config_.id, provider: definition.name, errors: upstreamErrors, tracing: opts.tracing });
     for (const region of regions) {
       const instance = definition.create({
         account: config_,
@@ -77,7 +87,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
         recordCall: (operation) => upstreamCalls.inc({ account: config_.id, operation }),
         now: opts.now ?? (() => new Date()),
         logger,
-        http: opts.http,
+        http: { ...opts.http, observe },
       });
       byRegion.set(region, instance);
       instances.push(instance);
@@ -112,9 +122,11 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
     cache,
     metrics,
     upstreamCalls,
+    upstreamErrors,
     requestDuration,
     logger,
     async close() {
+      stopProcessMetrics();
       await Promise.allSettled(instances.map((i) => i.close?.()));
     },
   };

@@ -1,6 +1,7 @@
 /**
  * buildApp(): graphql-yoga behind a node:http server that also serves object transfers,
- * /metrics and /healthz, with graphql-ws on the same port and path as HTTP GraphQL.
+ * /metrics, /healthz and the browser pages (/dashboard, GraphiQL's assets), with graphql-ws on
+ * the same port and path as HTTP GraphQL, and OpenTelemetry tracing when configured.
  *
  * Every request passes the same gates, in order: the browser-origin policy (src/http/origin.ts),
  * the bearer token (src/http/auth.ts, one timing-safe check for HTTP, SSE, graphql-ws and
@@ -33,6 +34,9 @@ import { createServices, type Services } from './services.ts';
 import type { Logger } from './providers/types.ts';
 import type { ConnectionDefaults } from './providers/http/connection.ts';
 import { createResultMemo, shareLiveResults, type DirectSend } from './live/shared-results.ts';
+import { createGraphiQLAssets } from './http/graphiql.ts';
+import { createPages } from './http/pages.ts';
+import { createTracing, tracingSettings, useTracing, type Tracing } from './tracing.ts';
 
 export interface App {
   runtime: Runtime;
@@ -40,6 +44,8 @@ export interface App {
   server: Server;
   transfers: Transfers;
   services: Services;
+  /** the tracer, when tracing is configured (server.tracing or OTEL_EXPORTER_OTLP_*) */
+  tracing: Tracing | undefined;
   /**
    * Listens and resolves with the base URL (http://host:port). Refuses a non-loopback host
    * without server.tokens, or without server.publicUrl.
@@ -57,6 +63,8 @@ export interface AppOptions {
   deployPollMs?: number;
   /** connection settings handed to every driver (tests shorten retries here) */
   http?: ConnectionDefaults;
+  /** where OTEL_* variables are read (default process.env) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Either header makes a form-encoded or multipart POST "preflighted" (yoga's CSRF prevention). */
@@ -73,14 +81,20 @@ function useCsrfOnWrites(): YogaPlugin {
 }
 
 export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): Promise<App> {
-  const runtime = await createRuntime(config, opts);
-  const { logger } = runtime;
   const { server: settings } = config;
+  const traceTo = tracingSettings(settings.tracing, opts.env);
+  const tracing = traceTo ? await createTracing(traceTo) : undefined;
+  const runtime = await createRuntime(config, { ...opts, tracing });
+  const { logger } = runtime;
+  // why: the origin only; the path or query of an endpoint URL may hold a collector's key
+  if (traceTo) logger.info('tracing on', { otlp: new URL(traceTo.url).origin, serviceName: traceTo.serviceName, sampleRatio: traceTo.sampleRatio });
   const transfers = createTransfers({ key: settings.urlSigningKey, uploadMaxBytes: settings.uploadMaxBytes, now: opts.now });
   const services = createServices(runtime, { pubsub: config.pubsub, replicaId: opts.replicaId, boostIntervalMs: opts.boostIntervalMs, deployPollMs: opts.deployPollMs });
   const auth = createAuthenticator(settings.tokens);
   const origins = createOriginPolicy({ publicUrl: settings.publicUrl, corsOrigins: settings.cors.origins, checkHost: auth.open });
   const limiter = settings.limits.rateLimit ? createRateLimiter(settings.limits.rateLimit) : UNLIMITED;
+  const graphiql = createGraphiQLAssets({ tokenRequired: !auth.open });
+  const pages = createPages(graphiql);
   // why: the URLs we hand out use the configured public address, else the listen address; never the Host header
   let publicUrl = settings.publicUrl ?? 'http://127.0.0.1:4000';
 
@@ -91,9 +105,11 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     // why: yoga's default CORS echoes any Origin with credentials; src/http/origin.ts decides instead
     cors: false,
     graphiql: { title: 'skygraph', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_QUERY },
+    // why: yoga's own page loads GraphiQL from a CDN; this one serves the package's files (offline)
+    renderGraphiQL: (options) => graphiql.render(options),
     maskedErrors: { maskError: maskError(logger) },
     logging: false,
-    plugins: [useCsrfOnWrites(), ...useLimits(settings.limits), useScopes(logger), usePartialFailures()],
+    plugins: [...(tracing ? [useTracing(tracing)] : []), useCsrfOnWrites(), ...useLimits(settings.limits), useScopes(logger), usePartialFailures()],
     context: ({ request }) => createContext(runtime, services, transfers, publicUrl, auth.authenticate(request.headers.get('authorization'))) as never,
   });
 
@@ -135,6 +151,9 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
       }
       return path.slice(1);
     }
+
+    const page = await pages.handle(req, res, path);
+    if (page) return page;
 
     const graphiqlPage = req.method === 'GET' && path === '/graphql' && (req.headers.accept ?? '').includes('text/html');
     const principal = auth.authenticate(req.headers.authorization);
@@ -191,7 +210,8 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
         return 'graphql';
       }
     }
-    await yoga(req, res);
+    // why: the caller's traceparent makes the operation's span a child of its own
+    await (tracing ? tracing.withIncoming(req.headers, () => yoga(req, res)) : yoga(req, res));
     return 'graphql';
   };
 
@@ -302,6 +322,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     server,
     transfers,
     services,
+    tracing,
     start(port = 4000, host = '127.0.0.1') {
       if (!isLoopbackHost(host) && auth.open) {
         return Promise.reject(
@@ -334,6 +355,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();
+      await tracing?.shutdown();
     },
   };
 }

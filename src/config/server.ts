@@ -35,6 +35,16 @@ export interface LimitsConfig {
   rateLimit?: { requests: number; perSeconds: number } | undefined;
 }
 
+/** OpenTelemetry tracing (src/tracing.ts); off unless an OTLP endpoint is set here or in OTEL_EXPORTER_OTLP_*. */
+export interface TracingConfig {
+  /** the OTLP/HTTP traces URL (`http://127.0.0.1:4318/v1/traces`), used as is */
+  otlpEndpoint?: string | undefined;
+  /** service.name on every span (default $OTEL_SERVICE_NAME, else skygraph) */
+  serviceName?: string | undefined;
+  /** share of new traces kept, 0-1 (default 1); an incoming traceparent's sampled flag decides for its trace */
+  sampleRatio: number;
+}
+
 export interface ServerConfig {
   /** max size of one GraphQL multipart upload (bytes) */
   uploadMaxBytes: number;
@@ -52,6 +62,7 @@ export interface ServerConfig {
   limits: LimitsConfig;
   /** HMAC key for skygraph's own signed transfer URLs; random per process when absent */
   urlSigningKey?: string | undefined;
+  tracing: TracingConfig;
 }
 
 export const DEFAULT_UPLOAD_MAX_BYTES = 64 * 1024 * 1024;
@@ -66,7 +77,8 @@ export const DEFAULT_LIMITS: LimitsConfig = {
 };
 export const MIN_TOKEN_LENGTH = 16;
 
-const SERVER_FIELDS = ['uploadMaxBytes', 'tokens', 'publicUrl', 'cors', 'metrics', 'healthz', 'limits', 'urlSigningKey'];
+const SERVER_FIELDS = ['uploadMaxBytes', 'tokens', 'publicUrl', 'cors', 'metrics', 'healthz', 'limits', 'urlSigningKey', 'tracing'];
+const TRACING_FIELDS = ['otlpEndpoint', 'serviceName', 'sampleRatio'];
 const LIMIT_FIELDS = ['depth', 'aliases', 'directives', 'tokens', 'cost', 'bodyBytes', 'rateLimit'] as const;
 const ACCESS: readonly EndpointAccess[] = ['public', 'token', 'off'];
 
@@ -78,6 +90,7 @@ export function validateServer(raw: unknown, problems: string[]): ServerConfig {
     metrics: 'token',
     healthz: 'public',
     limits: { ...DEFAULT_LIMITS },
+    tracing: { sampleRatio: 1 },
   };
   if (raw === undefined) return server;
   if (!isObject(raw)) {
@@ -129,6 +142,7 @@ export function validateServer(raw: unknown, problems: string[]): ServerConfig {
     if (!isObject(raw.limits)) problems.push('field "server.limits" must be a mapping');
     else server.limits = validateLimits(raw.limits, problems);
   }
+  if (raw.tracing !== undefined) server.tracing = validateTracing(raw.tracing, problems);
   return server;
 }
 
@@ -193,6 +207,39 @@ function validateLimits(raw: Record<string, unknown>, problems: string[]): Limit
     } else limits.rateLimit = { requests, perSeconds };
   }
   return limits;
+}
+
+function validateTracing(raw: unknown, problems: string[]): TracingConfig {
+  const tracing: TracingConfig = { sampleRatio: 1 };
+  if (!isObject(raw)) {
+    problems.push('field "server.tracing" must be a mapping { otlpEndpoint, serviceName, sampleRatio }');
+    return tracing;
+  }
+  for (const key of Object.keys(raw)) if (!TRACING_FIELDS.includes(key)) problems.push(`field "server.tracing.${key}" is not known (expected: ${TRACING_FIELDS.join(', ')})`);
+  const { otlpEndpoint, serviceName, sampleRatio } = raw;
+  // why: an empty value (from `${OTEL_ENDPOINT:-}`) means "not configured here"
+  if (otlpEndpoint !== undefined && otlpEndpoint !== '') {
+    const problem = typeof otlpEndpoint === 'string' ? checkEndpoint(otlpEndpoint) : 'must be a URL';
+    if (problem) problems.push(`field "server.tracing.otlpEndpoint" ${problem}`);
+    else tracing.otlpEndpoint = otlpEndpoint as string;
+  }
+  if (serviceName !== undefined) {
+    if (typeof serviceName !== 'string' || serviceName.trim() === '') problems.push('field "server.tracing.serviceName" must be a non-empty string');
+    else tracing.serviceName = serviceName;
+  }
+  if (sampleRatio !== undefined) {
+    if (typeof sampleRatio !== 'number' || !(sampleRatio >= 0 && sampleRatio <= 1)) problems.push('field "server.tracing.sampleRatio" must be a number from 0 to 1');
+    else tracing.sampleRatio = sampleRatio;
+  }
+  return tracing;
+}
+
+function checkEndpoint(value: string): string | undefined {
+  if (!URL.canParse(value)) return 'must be an absolute URL (http://collector:4318/v1/traces)';
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use http or https';
+  if (url.username || url.password) return 'must not carry credentials (use OTEL_EXPORTER_OTLP_HEADERS)';
+  return undefined;
 }
 
 function checkBaseUrl(value: string): string | undefined {

@@ -19,5 +19,6 @@ import './load-balancer.ts';
 import './dns.ts';
 import './subscriptions.ts';
 import './deployment.ts';
+import './viewer.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -27,6 +27,23 @@ export interface ConnectionDefaults {
   sleep?: ((ms: number) => Promise<void>) | undefined;
   /** largest json/xml/text/kv response body read (bytes); default 64 MiB */
   maxResponseBytes?: number | undefined;
+  /** hears every attempt sent (tracing, error counts); the runtime sets one per account */
+  observe?: CallObserver | undefined;
+}
+
+/**
+ * Watches upstream calls one attempt at a time: src/observe.ts makes a span and counts errors.
+ * It sees the operation name, method and host, never a URL, header or body (they may hold secrets).
+ */
+export interface CallObserver {
+  /** an attempt is about to be sent (signed already); its `headers` are added to the request (W3C traceparent) */
+  start(call: { operation: string; method: string; host: string; attempt: number }): CallObservation;
+}
+
+/** One attempt being watched; `end` is called once, with its status or its error (or both). */
+export interface CallObservation {
+  readonly headers: Readonly<Record<string, string>>;
+  end(outcome: { status?: number | undefined; error?: SkygraphError | undefined }): void;
 }
 
 /** Options of one connection (one base URL, one credential set, one socket pool). */
@@ -183,6 +200,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     sleep: opts.sleep ?? opts.defaults?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
     maxResponseBytes: opts.maxResponseBytes ?? opts.defaults?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    observe: opts.defaults?.observe,
   };
   let closing: Promise<void> | undefined;
   return {

@@ -4,7 +4,7 @@
  * a stale nonce gets up to MAX_STALE_RETRIES more, which do not count as refused credentials.
  */
 import { RateLimitedError, SkygraphError, toSkygraphError } from '../errors.ts';
-import type { ConnectionOptions, ErrorResponseInfo, HttpResponse, RequestOptions, RetryOptions } from './connection.ts';
+import type { CallObserver, ConnectionOptions, ErrorResponseInfo, HttpResponse, RequestOptions, RetryOptions } from './connection.ts';
 import { findRequestId, mapAbort, mapErrorResponse, mapTransportError } from './map-errors.ts';
 import { readBody, readCapped } from './parse.ts';
 import { collectSecrets, scrubError } from './redact.ts';
@@ -27,6 +27,7 @@ export interface ExecuteContext {
   sleep: (ms: number) => Promise<void>;
   userAgent: string;
   maxResponseBytes: number;
+  observe?: CallObserver | undefined;
 }
 
 type Outcome =
@@ -53,6 +54,7 @@ async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: 
   const streamed = isStreamBody(prepared.body);
   const idempotent = opts.idempotent ?? isIdempotentMethod(prepared.method);
   let attempt = 0;
+  let sent = 0;
   let reauthorized = false;
   let staleRetries = 0;
   for (;;) {
@@ -60,7 +62,11 @@ async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: 
     const req = ctx.signer ? await ctx.signer.sign(copyRequest(prepared), { now: ctx.now() }) : copyRequest(prepared);
     for (const s of collectSecrets(req)) secrets.add(s);
     ctx.recordCall?.(opts.operation);
+    // why: after signing, so the trace header is never part of a signature
+    const observation = ctx.observe?.start({ operation: opts.operation, method: req.method, host: req.url.host, attempt: sent++ });
+    if (observation) Object.assign(req.headers, observation.headers);
     const outcome = await sendOnce(ctx, opts, req, [...secrets]);
+    observation?.end('response' in outcome ? { status: outcome.response.status } : { status: outcome.status, error: scrubError(outcome.error, [...secrets]) });
     if ('response' in outcome) return outcome.response;
     if (opts.signal?.aborted) throw mapAbort(opts.signal.reason, ctx.provider, opts.operation);
 
