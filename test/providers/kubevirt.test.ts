@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AuthenticationError, ConflictError, ConnectionFailedError, InvalidInputError, NotFoundError, ProviderError } from '../../src/providers/errors.ts';
 import { createKubevirtInstance, validateKubevirtAccount, type KubevirtDeps } from '../../src/providers/kubevirt/index.ts';
+import { parseKubeStatus } from '../../src/providers/kubevirt/api.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import type { AccountConfig, ComputeDriver, Node } from '../../src/providers/types.ts';
 import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
@@ -248,6 +249,17 @@ describe('kubevirt: requests and mapping', () => {
     expect(missing.message).toBe('[kubevirt] DELETE /virtualmachines/{name} 404 NotFound: virtualmachines.kubevirt.io "gone-1" not found');
     expect(missing.status).toBe(404);
     expect(h.server.failures).toEqual([]);
+  });
+
+  it('maps a Status body of 503 to UnavailableError, of 500 to a retried ProviderError', () => {
+    const status = (code: number, reason: string) => ({
+      status: code,
+      headers: { 'content-type': 'application/json' },
+      bodyText: JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'the server is currently unable to handle the request', reason, code }),
+      operation: 'GET /virtualmachines',
+    });
+    expect(parseKubeStatus(status(503, 'ServiceUnavailable'))).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryable: true });
+    expect(parseKubeStatus(status(500, 'InternalError'))).toMatchObject({ code: 'PROVIDER_ERROR', status: 500, retryable: true });
   });
 
   it('403 Forbidden (RBAC: a namespace the user may not use) is an AuthenticationError', async () => {
