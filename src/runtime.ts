@@ -77,7 +77,8 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
         recordCall: (operation) => upstreamCalls.inc({ account: config_.id, operation }),
         now: opts.now ?? (() => new Date()),
         logger,
-        http: opts.http,
+        // why: connections skip retry waits that would end past the account's deadline
+        http: { ...opts.http, deadlineMs: config_.timeoutMs },
       });
       byRegion.set(region, instance);
       instances.push(instance);

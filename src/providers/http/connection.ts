@@ -27,6 +27,12 @@ export interface ConnectionDefaults {
   sleep?: ((ms: number) => Promise<void>) | undefined;
   /** largest json/xml/text/kv response body read (bytes); default 64 MiB */
   maxResponseBytes?: number | undefined;
+  /**
+   * The account's deadline (ms; the core sets it from AccountConfig.timeoutMs): a retry whose
+   * wait would end past it, counted from the request's start, is not made, and the error that
+   * called for it is thrown at once (a 429 stays RATE_LIMITED rather than running into a TIMEOUT).
+   */
+  deadlineMs?: number | undefined;
 }
 
 /** Options of one connection (one base URL, one credential set, one socket pool). */
@@ -183,6 +189,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     sleep: opts.sleep ?? opts.defaults?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
     maxResponseBytes: opts.maxResponseBytes ?? opts.defaults?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    deadlineMs: opts.defaults?.deadlineMs,
   };
   let closing: Promise<void> | undefined;
   return {

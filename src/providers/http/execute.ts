@@ -27,6 +27,8 @@ export interface ExecuteContext {
   sleep: (ms: number) => Promise<void>;
   userAgent: string;
   maxResponseBytes: number;
+  /** see ConnectionDefaults.deadlineMs */
+  deadlineMs: number | undefined;
 }
 
 type Outcome =
@@ -52,6 +54,7 @@ export async function executeRequest(ctx: ExecuteContext, opts: RequestOptions):
 async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: HttpRequest, secrets: Set<string>): Promise<HttpResponse> {
   const streamed = isStreamBody(prepared.body);
   const idempotent = opts.idempotent ?? isIdempotentMethod(prepared.method);
+  const started = performance.now();
   let attempt = 0;
   let reauthorized = false;
   let staleRetries = 0;
@@ -77,7 +80,10 @@ async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: 
     const allowed = idempotent || outcome.notSent === true;
     const retryable = outcome.retryable ?? error.retryable;
     if (streamed || !allowed || !retryable || attempt >= ctx.retry.retries) throw error;
-    await sleepUnlessAborted(ctx, retryDelay(attempt, ctx.retry, outcome.retryAfterMs), opts);
+    const delay = retryDelay(attempt, ctx.retry, outcome.retryAfterMs);
+    // why: a wait that ends past the account's deadline would only turn this error into a TIMEOUT
+    if (ctx.deadlineMs !== undefined && performance.now() - started + delay >= ctx.deadlineMs) throw error;
+    await sleepUnlessAborted(ctx, delay, opts);
     attempt++;
   }
 }
