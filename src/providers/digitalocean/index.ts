@@ -20,7 +20,7 @@
  * DigitalOcean Spaces is S3-compatible: use the `s3` driver (README).
  */
 import { nonEmptyString, optionProblems, pageSizeOf, restConnection, validateRestAccount, waitOptionsOf, type RestApi, type RestDeps } from '../rest/account.ts';
-import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../types.ts';
+import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance, Service } from '../types.ts';
 import { digitalOceanComputeDriver } from './compute.ts';
 import { DRIVER_NAME as DNS_DRIVER_NAME, digitalOceanDnsDriver } from './dns.ts';
 import { digitalOceanLoadBalancerDriver } from './loadbalancer.ts';
@@ -42,36 +42,15 @@ export function digitalOceanApi(provider: string): RestApi {
 }
 
 export function createDigitalOceanProvider(deps: RestDeps = {}): ProviderDefinition {
-  return {
-    name: 'digitalocean',
-    title: 'DigitalOcean Droplets',
-    services: ['COMPUTE'],
-    regional: false,
-    validate: (account) => validateDigitalOceanAccount(account, deps.env),
-    create: (ctx) => createDigitalOceanInstance(ctx, deps),
-  };
+  return globalProvider('digitalocean', 'DigitalOcean Droplets', 'COMPUTE', validateDigitalOceanAccount, createDigitalOceanInstance, deps);
 }
 
 export function createDigitalOceanLbProvider(deps: RestDeps = {}): ProviderDefinition {
-  return {
-    name: 'digitalocean-lb',
-    title: 'DigitalOcean Load Balancers',
-    services: ['LOADBALANCER'],
-    regional: false,
-    validate: (account) => validateDigitalOceanLbAccount(account, deps.env),
-    create: (ctx) => createDigitalOceanLbInstance(ctx, deps),
-  };
+  return globalProvider('digitalocean-lb', 'DigitalOcean Load Balancers', 'LOADBALANCER', validateDigitalOceanLbAccount, createDigitalOceanLbInstance, deps);
 }
 
 export function createDigitalOceanDnsProvider(deps: RestDeps = {}): ProviderDefinition {
-  return {
-    name: DNS_DRIVER_NAME,
-    title: 'DigitalOcean DNS',
-    services: ['DNS'],
-    regional: false,
-    validate: (account) => validateDigitalOceanDnsAccount(account, deps.env),
-    create: (ctx) => createDigitalOceanDnsInstance(ctx, deps),
-  };
+  return globalProvider(DNS_DRIVER_NAME, 'DigitalOcean DNS', 'DNS', validateDigitalOceanDnsAccount, createDigitalOceanDnsInstance, deps);
 }
 
 export const digitaloceanProvider: ProviderDefinition = createDigitalOceanProvider();
@@ -121,6 +100,18 @@ export function validateDigitalOceanDnsAccount(account: AccountConfig, env?: Nod
 }
 
 // --- Internal helpers ---
+
+/** One of the DigitalOcean providers: global (no regions), `deps` handed to its validation and instances. */
+function globalProvider(
+  name: string,
+  title: string,
+  service: Service,
+  validate: (account: AccountConfig, env?: NodeJS.ProcessEnv) => string[],
+  create: (ctx: DriverContext, deps: RestDeps) => ProviderInstance,
+  deps: RestDeps,
+): ProviderDefinition {
+  return { name, title, services: [service], regional: false, validate: (account) => validate(account, deps.env), create: (ctx) => create(ctx, deps) };
+}
 
 function digitalOceanDnsApi(): RestApi {
   // why: 422 unprocessable_entity answers both a name that exists and a value DigitalOcean refuses
