@@ -87,7 +87,8 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
         recordCall: (operation) => upstreamCalls.inc({ account: config_.id, operation }),
         now: opts.now ?? (() => new Date()),
         logger,
-        http: { ...opts.http, observe },
+        // why: connections skip retry waits that would end past the account's deadline
+        http: { ...opts.http, observe, deadlineMs: config_.timeoutMs },
       });
       byRegion.set(region, instance);
       instances.push(instance);

@@ -1,7 +1,7 @@
 /**
  * A fault-injecting HTTP server on 127.0.0.1: every request gets the current fault, whatever
- * its path. Bodies are shaped like the driver's wire format (JSON or XML) so the parsers, not
- * just the status mapping, are exercised.
+ * its path (but for those a `pass` answer serves). Bodies are shaped like the driver's wire
+ * format (JSON, XML or key/value text) so the parsers, not just the status mapping, are exercised.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -39,7 +39,15 @@ export const EXPECTED_CODE: Record<FaultKind, string> = {
   oversized: 'MALFORMED_RESPONSE',
 };
 
-export type WireFormat = 'json' | 'xml';
+/** `kv`: CloudSigma 1.0's `key value` lines, records split by a blank line */
+export type WireFormat = 'json' | 'xml' | 'kv';
+
+/** A canned healthy answer, for the requests a driver must get past before the faulted one. */
+export interface PassAnswer {
+  status: number;
+  type: string;
+  body: string;
+}
 
 export interface FaultServer {
   url: string;
@@ -58,25 +66,28 @@ export interface FaultServerOptions {
   hangMs?: number | undefined;
   /** in `random` mode, the share of requests that hang (default: as often as any other fault) */
   timeoutShare?: number | undefined;
+  /**
+   * Requests this answers are served as it says, without a fault and without counting in
+   * `requests` (a login a driver needs before the call under test).
+   */
+  pass?: ((path: string) => PassAnswer | undefined) | undefined;
 }
 
 export async function startFaultServer(format: WireFormat, opts: FaultServerOptions = {}): Promise<FaultServer> {
   const sockets = new Set<Socket>();
   const state: { fault: FaultKind | 'random'; requests: number } = { fault: 'http500', requests: 0 };
-  const type = format === 'json' ? 'application/json' : 'application/xml';
-  const doc =
-    format === 'json'
-      ? '{"servers": [{"id": "9f1c", "name": "web-1", "status": "ACTIVE", "addresses": {"public": [{"addr": "203.0.113.7"}]}}], "next": null}'
-      : '<?xml version="1.0" encoding="UTF-8"?>\n<ListResponse xmlns="http://example.com/doc/"><requestId>r-1</requestId><itemSet><item><id>i-1</id><name>web-1</name></item></itemSet></ListResponse>';
+  const { type, doc, broken, open, filler } = WIRE[format];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    state.requests++;
     req.resume();
     res.on('error', () => undefined);
     const send = (status: number, headers: Record<string, string>, body: string) => {
       res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
       res.end(body);
     };
+    const passed = opts.pass?.(new URL(req.url ?? '/', 'http://fault.invalid').pathname);
+    if (passed) return send(passed.status, { 'content-type': passed.type }, passed.body);
+    state.requests++;
     const fault = state.fault === 'random' ? randomFault(opts.timeoutShare) : state.fault;
     switch (fault) {
       case 'timeout':
@@ -97,7 +108,7 @@ export async function startFaultServer(format: WireFormat, opts: FaultServerOpti
       case 'truncated':
         return send(200, { 'content-type': type }, doc.slice(0, Math.floor(doc.length / 2)));
       case 'malformed':
-        return send(200, { 'content-type': type }, format === 'json' ? '{"servers": [{"id": 1,, ]]' : '<ListResponse><itemSet><item></itemSet></ListResponse>>');
+        return send(200, { 'content-type': type }, broken);
       case 'htmlError':
         return send(502, { 'content-type': 'text/html' }, '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>nginx</p></body></html>');
       case 'empty200':
@@ -105,7 +116,6 @@ export async function startFaultServer(format: WireFormat, opts: FaultServerOpti
       case 'oversized': {
         // why: chunked, so the limit is found while reading, not from Content-Length
         res.writeHead(200, { 'content-type': type });
-        const filler = format === 'json' ? '{"id": "x", "name": "padding"}, ' : '<item><id>x</id></item>';
         const chunk = filler.repeat(Math.ceil(16384 / filler.length));
         let sent = 0;
         const pump = () => {
@@ -115,7 +125,7 @@ export async function startFaultServer(format: WireFormat, opts: FaultServerOpti
           }
           res.end();
         };
-        res.write(format === 'json' ? '{"servers": [' : '<ListResponse><itemSet>');
+        res.write(open);
         pump();
         return;
       }
@@ -149,6 +159,31 @@ export async function startFaultServer(format: WireFormat, opts: FaultServerOpti
 }
 
 // --- Internal helpers ---
+
+/** Per wire format: content type, a whole document, a malformed one, and how an oversized one starts and goes on. */
+const WIRE: Record<WireFormat, { type: string; doc: string; broken: string; open: string; filler: string }> = {
+  json: {
+    type: 'application/json',
+    doc: '{"servers": [{"id": "9f1c", "name": "web-1", "status": "ACTIVE", "addresses": {"public": [{"addr": "203.0.113.7"}]}}], "next": null}',
+    broken: '{"servers": [{"id": 1,, ]]',
+    open: '{"servers": [',
+    filler: '{"id": "x", "name": "padding"}, ',
+  },
+  xml: {
+    type: 'application/xml',
+    doc: '<?xml version="1.0" encoding="UTF-8"?>\n<ListResponse xmlns="http://example.com/doc/"><requestId>r-1</requestId><itemSet><item><id>i-1</id><name>web-1</name></item></itemSet></ListResponse>',
+    broken: '<ListResponse><itemSet><item></itemSet></ListResponse>>',
+    open: '<ListResponse><itemSet>',
+    filler: '<item><id>x</id></item>',
+  },
+  kv: {
+    type: 'text/plain',
+    doc: 'server 9f1c2d3e-0000-4000-8000-000000000001\nname web-1\nstatus active\nnic:0:dhcp:ip 203.0.113.7\n\nserver 9f1c2d3e-0000-4000-8000-000000000002\nname web-2\nstatus stopped\n',
+    broken: '<html><body>{"servers": [</body></html>\n',
+    open: '',
+    filler: 'server 9f1c2d3e-0000-4000-8000-00000000000x\nname padding\n\n',
+  },
+};
 
 function randomFault(timeoutShare = 1 / FAULT_KINDS.length): FaultKind {
   if (Math.random() < timeoutShare) return 'timeout';

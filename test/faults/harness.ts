@@ -57,7 +57,7 @@ export async function startFaultHarness(opts: FaultHarnessOptions): Promise<Faul
   const servers = new Map<string, FaultServer>();
   let app: App | undefined;
   try {
-    for (const d of drivers) servers.set(d.name, await startFaultServer(d.format, { hangMs: opts.hangMs, timeoutShare: opts.timeoutShare }));
+    for (const d of drivers) servers.set(d.name, await startFaultServer(d.format, { hangMs: opts.hangMs, timeoutShare: opts.timeoutShare, pass: d.pass }));
     // why: cacheTtlMs 0: every query must reach the fault server, not a listing cached before the fault changed
     const accounts = drivers.map((d) => ({ id: d.name, ...d.account(servers.get(d.name)!.url), timeoutMs: opts.timeoutMs, cacheTtlMs: 0 }));
     const config = await validateConfig({ accounts, server: { limits: { rateLimit: false } } }, '<fault matrix>', {});

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSoak } from './soak.ts';
 
-// why: 1,500 keeps this file near 15 s on a shared 2-core machine; the bench runs 5,000
+// why: 1,500 (over 34 driver entries) keeps this file near 20 s on a shared 2-core machine; the bench runs 5,000
 const QUERIES = Number(process.env.SOAK_QUERIES ?? 1500);
 
 describe('faults: soak', () => {

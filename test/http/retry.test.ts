@@ -83,6 +83,19 @@ describe('http: retries', () => {
     expect((err as Error).message).toBe('[test] GetThing 429: slow down');
   });
 
+  it('skips a retry whose wait would end past the account\'s deadline, throwing the error at once', async () => {
+    const server = await replay({ method: 'GET', path: '/v1/thing', status: 429, headers: { 'retry-after': '2' }, body: '{"message":"slow down"}', times: 2 }, ok);
+    const { conn, sleeps, calls } = connect(`${server.url}/v1`, { defaults: { deadlineMs: 1500 } });
+    const err = await conn.request({ operation: 'GetThing', path: 'thing' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 2000 });
+    expect(sleeps).toEqual([]);
+    expect(calls).toHaveLength(1);
+    // a wait that fits is still made
+    const fits = connect(`${server.url}/v1`, { defaults: { deadlineMs: 2500 } });
+    await fits.conn.request({ operation: 'GetThing', path: 'thing' });
+    expect(fits.sleeps).toEqual([2000]);
+  });
+
   it('does not retry a POST on 500', async () => {
     const server = await replay({ method: 'POST', path: '/v1/things', status: 500, body: '{"message":"boom"}' });
     const { conn, sleeps, calls } = connect(`${server.url}/v1`);

@@ -456,6 +456,8 @@ describe('azure: ARM error bodies', () => {
     expect(server).toBeInstanceOf(ProviderError);
     expect(server.retryable).toBe(true);
     expect(server.message).toBe('[azure] GetVirtualMachine 500 InternalServerError: oops');
+    const unavailable = parseArmError(info(503, { error: { code: 'ServiceUnavailable', message: 'try later' } }), 'azure', now);
+    expect(unavailable).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryable: true, requestId: 'req-9' });
   });
 });
 

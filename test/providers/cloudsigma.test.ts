@@ -224,6 +224,13 @@ describe('cloudsigma: the key/value format on the wire', () => {
       expect(err.message).toContain('without "server"');
     });
   });
+
+  it('an answer that breaks off inside a line is a MalformedResponseError, not a shorter list', async () => {
+    await withAnswer('server a1\nname first one\nstatus active\n\nserver b2\nname sec', async (driver) => {
+      const err = await expectTypedError(driver.listNodes(), MalformedResponseError);
+      expect(err.message).toContain('breaks off inside a line');
+    });
+  });
 });
 
 describe('cloudsigma: accounts and registry', () => {

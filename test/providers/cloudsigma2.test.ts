@@ -284,6 +284,7 @@ describe('cloudsigma2: malformed answers and error bodies', () => {
     const validation = parseCloudSigma2Error(info(400, [{ error_point: 'cpu', error_type: 'validation', error_message: 'Too low' }]))!;
     expect(validation.message).toBe('[cloudsigma2] X 400 validation: Too low (cpu)');
     expect(parseCloudSigma2Error(info(500, e('backend', 'unknown error')))!.retryable).toBe(true);
+    expect(parseCloudSigma2Error(info(503, e('backend', 'maintenance')))).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
     expect(parseCloudSigma2Error({ status: 502, headers: {}, bodyText: '<html>bad gateway</html>', operation: 'X' })).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError } from '../../src/providers/errors.ts';
-import { createDigitalOceanDnsInstance, parseDigitalOceanError, validateDigitalOceanAccount, type DigitalOceanDeps } from '../../src/providers/digitalocean/dns-provider.ts';
+import { createDigitalOceanDnsInstance, validateDigitalOceanDnsAccount } from '../../src/providers/digitalocean/index.ts';
+import type { RestDeps } from '../../src/providers/rest/account.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import type { AccountConfig, DnsDriver } from '../../src/providers/types.ts';
 import { expectTypedError } from '../conformance/assertions.ts';
@@ -10,9 +11,9 @@ import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } 
 import { DIGITALOCEAN_TEST_TOKEN, startDigitalOceanServer, type DigitalOceanServerOptions, type DigitalOceanTestServer } from '../helpers/digitalocean-dns-server.ts';
 
 type Harness = DriverHarness<DigitalOceanTestServer, DnsDriver>;
-const FAST: DigitalOceanDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, sleep: async () => undefined };
+const FAST: RestDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, sleep: async () => undefined };
 
-async function harness(opts: { server?: DigitalOceanServerOptions; account?: Partial<AccountConfig>; deps?: DigitalOceanDeps } = {}): Promise<Harness> {
+async function harness(opts: { server?: DigitalOceanServerOptions; account?: Partial<AccountConfig>; deps?: RestDeps } = {}): Promise<Harness> {
   const server = await startDigitalOceanServer(opts.server);
   const ctx = testDriverContext({ driver: 'digitalocean-dns', endpoint: server.url, credentials: { token: DIGITALOCEAN_TEST_TOKEN }, ...opts.account });
   const instance = createDigitalOceanDnsInstance(ctx, { ...FAST, ...opts.deps });
@@ -67,7 +68,7 @@ describe('digitalocean-dns: requests and mapping', () => {
     const records = await h.driver.listRecords('example.com');
     expect(records).toHaveLength(13);
     expect(h.ctx.totalCalls()).toBe(3);
-    expect(h.server.requests.map((r) => `${r.query.get('page') ?? '-'}/${r.query.get('per_page')}`)).toEqual(['-/5', '2/5', '3/5']);
+    expect(h.server.requests.map((r) => `${r.query.get('page') ?? '-'}/${r.query.get('per_page')}`)).toEqual(['1/5', '2/5', '3/5']);
   });
 
   it('sends SRV and CAA split into their fields and reads them back', async () => {
@@ -115,24 +116,49 @@ describe('digitalocean-dns: requests and mapping', () => {
 });
 
 describe('digitalocean-dns: errors and accounts', () => {
-  it('reads ratelimit-reset into retryAfterMs', () => {
-    const now = new Date(1_700_000_000_000);
-    const err = parseDigitalOceanError({ status: 429, headers: { 'ratelimit-reset': '1700000030' }, bodyText: '{"id":"too_many_requests","message":"API Rate limit exceeded."}', operation: 'GET /v2/domains' }, now);
-    expect(err).toBeInstanceOf(RateLimitedError);
-    expect((err as RateLimitedError).retryAfterMs).toBe(30_000);
-    expect(parseDigitalOceanError({ status: 500, headers: {}, bodyText: '', operation: 'x' }, now)).toBeUndefined();
+  it('reads ratelimit-reset into retryAfterMs when the retries are spent', async () => {
+    const h = await harness({ deps: { retry: { retries: 0 } } });
+    try {
+      h.server.rateLimitNext(1, 30);
+      const err = await expectTypedError(h.driver.listZones(), RateLimitedError);
+      expect(err.retryAfterMs).toBeGreaterThan(28_000);
+      // why: the server rounds the reset up to a whole second
+      expect(err.retryAfterMs).toBeLessThanOrEqual(31_000);
+      expect(err.message).not.toContain(DIGITALOCEAN_TEST_TOKEN);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('takes the token from DIGITALOCEAN_TOKEN when the account has none, and says so when neither has one', async () => {
+    let h = await harness({ account: { credentials: {} }, deps: { env: { DIGITALOCEAN_TOKEN: DIGITALOCEAN_TEST_TOKEN } } });
+    try {
+      expect(await h.driver.listZones()).toHaveLength(2);
+    } finally {
+      await h.close();
+    }
+    h = await harness({ account: { credentials: {} }, deps: { env: {} } });
+    try {
+      const none = await expectTypedError(h.driver.listZones(), AuthenticationError);
+      expect(none.message).toContain('DIGITALOCEAN_TOKEN');
+      expect(h.server.requests).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
   });
 
   it('validates accounts naming fields, never values', async () => {
     const base: AccountConfig = { id: 'd', driver: 'digitalocean-dns', regions: [], credentials: { token: 't' }, options: {}, pollIntervalMs: 1, timeoutMs: 1 };
-    expect(validateDigitalOceanAccount(base)).toEqual([]);
-    const problems = validateDigitalOceanAccount({ ...base, credentials: { apiKey: 'xyzzy' }, options: { x: 'xyzzy' }, regions: ['nyc1'] });
+    expect(validateDigitalOceanDnsAccount(base, {})).toEqual([]);
+    expect(validateDigitalOceanDnsAccount({ ...base, credentials: {} }, { DIGITALOCEAN_TOKEN: 'x' })).toEqual([]);
+    const problems = validateDigitalOceanDnsAccount({ ...base, credentials: { apiKey: 'xyzzy' }, options: { x: 'xyzzy' }, endpoint: 'not a url' }, {});
     expect(problems).toEqual([
-      'credentials.token is required (a DigitalOcean API token)',
       'credentials.apiKey is not a digitalocean-dns credential (it takes only token)',
-      'regions: digitalocean-dns has no regions',
-      'options.x is not a digitalocean-dns option (it takes none)',
+      'credentials.token is required (or set DIGITALOCEAN_TOKEN)',
+      'endpoint must be an absolute URL (the API base, like https://api.digitalocean.com)',
+      'options.x is not a digitalocean-dns option (known: none)',
     ]);
+    expect(problems.join(' ')).not.toContain('xyzzy');
     expect(await loadProvider('digitalocean-dns')).toMatchObject({ name: 'digitalocean-dns', services: ['DNS'], regional: false });
   });
 

@@ -511,6 +511,8 @@ describe('ec2: AWS error bodies and account validation', () => {
     }
     expect(parseAwsError(info(500, ec2Body('InternalError', 'x')))!.retryable).toBe(true);
     expect(parseAwsError(info(503, ec2Body('Unavailable', 'x')))).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+    // a 503 whose code no rule knows is still the service saying it cannot serve now
+    expect(parseAwsError(info(503, ec2Body('SomethingNew', 'x')))).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
     expect(parseAwsError(info(502, '<html><body>Bad gateway</body></html>'))).toBeUndefined();
     expect(parseAwsError(info(500, ''))).toBeUndefined();
     expect(parseAwsError({ ...info(400, ec2Body('Throttling', 'x')), requestId: 'from-header' })!.requestId).toBe('from-header');

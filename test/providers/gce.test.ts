@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError, ProviderError, RateLimitedError } from '../../src/providers/errors.ts';
+import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError, ProviderError, RateLimitedError, UnavailableError } from '../../src/providers/errors.ts';
 import type { GoogleDeps } from '../../src/providers/google/client.ts';
 import { createGceInstance, gceProvider, validateGceAccount } from '../../src/providers/google/gce/index.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
@@ -492,13 +492,16 @@ describe('gce: rate limits and server errors', () => {
     check.error(err);
   });
 
-  it('maps 403 rateLimitExceeded to RateLimitedError and 503 backendError to a retryable ProviderError', async () => {
+  it('maps 403 rateLimitExceeded to RateLimitedError, 503 backendError to UnavailableError and 500 to a retryable ProviderError', async () => {
     h.server.inject({ match: (r) => r.path.endsWith('/zones'), status: 403, file: 'gce/error-rate-limited.json', times: 3 });
     const limited = await expectTypedError(h.driver.listLocations(), RateLimitedError);
     expect(limited.message).toBe('[gce] GET zones 403 rateLimitExceeded: Rate Limit Exceeded');
     h.server.inject({ match: (r) => r.path.endsWith('/zones'), status: 503, file: 'gce/error-backend.json', times: 3 });
-    const backend = await expectTypedError(h.driver.listLocations(), ProviderError);
-    expect(backend).toMatchObject({ status: 503, retryable: true });
+    const backend = await expectTypedError(h.driver.listLocations(), UnavailableError);
+    expect(backend).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryable: true });
     expect(backend.message).toMatch(/^\[gce\] GET zones 503 backendError: Internal error/);
+    h.server.inject({ match: (r) => r.path.endsWith('/zones'), status: 500, file: 'gce/error-backend.json', times: 3 });
+    const internal = await expectTypedError(h.driver.listLocations(), ProviderError);
+    expect(internal).toMatchObject({ code: 'PROVIDER_ERROR', status: 500, retryable: true });
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AuthenticationError, ConflictError, ConnectionFailedError, InvalidInputError, NotFoundError, ProviderError } from '../../src/providers/errors.ts';
 import { createKubevirtInstance, validateKubevirtAccount, type KubevirtDeps } from '../../src/providers/kubevirt/index.ts';
+import { parseKubeStatus } from '../../src/providers/kubevirt/api.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import type { AccountConfig, ComputeDriver, Node } from '../../src/providers/types.ts';
 import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
@@ -250,6 +251,17 @@ describe('kubevirt: requests and mapping', () => {
     expect(h.server.failures).toEqual([]);
   });
 
+  it('maps a Status body of 503 to UnavailableError, of 500 to a retried ProviderError', () => {
+    const status = (code: number, reason: string) => ({
+      status: code,
+      headers: { 'content-type': 'application/json' },
+      bodyText: JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'the server is currently unable to handle the request', reason, code }),
+      operation: 'GET /virtualmachines',
+    });
+    expect(parseKubeStatus(status(503, 'ServiceUnavailable'))).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryable: true });
+    expect(parseKubeStatus(status(500, 'InternalError'))).toMatchObject({ code: 'PROVIDER_ERROR', status: 500, retryable: true });
+  });
+
   it('403 Forbidden (RBAC: a namespace the user may not use) is an AuthenticationError', async () => {
     const h = await make({ account: async (url) => ({ options: { kubeconfig: await kubeconfig(url, { me: certUser() }, { lab: { user: 'me' } }, 'lab'), namespace: 'payments' } }) });
     const err = await expectTypedError(h.driver.listNodes(), AuthenticationError);
@@ -297,7 +309,9 @@ describe('kubevirt: requests and mapping', () => {
     });
     expect(await h.driver.listNodes()).toEqual([]);
     expect(await h.driver.listLocations()).toEqual([{ id: 'staging', name: 'staging/staging', country: '', extra: { namespace: 'staging', context: 'staging' } }]);
-    expect(h.server.requests[0]).toMatchObject({ path: '/apis/kubevirt.io/v1/namespaces/staging/virtualmachines', headers: { authorization: `Bearer ${TOKEN}` } });
+    // why: listNodes asks for VMs and VMIs at once; which request arrives first is up to the sockets
+    expect(h.server.requests.find((r) => r.path.endsWith('/virtualmachines'))).toMatchObject({ path: '/apis/kubevirt.io/v1/namespaces/staging/virtualmachines' });
+    expect(h.server.requests.every((r) => r.path.startsWith('/apis/kubevirt.io/v1/namespaces/staging/') && r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
 
     const files = await make({ account: async (url) => ({ options: { kubeconfig: await kubeconfig(url, { files: { 'client-certificate': 'client.crt', 'client-key': 'client.key' } }, { lab: { user: 'files', namespace: 'vms' } }, 'lab') } }) });
     expect((await files.driver.listNodes()).length).toBe(4);

@@ -78,6 +78,16 @@ describe('rest: rate limits and errors', () => {
     expect(parse({ status: 500, headers: {}, bodyText: '{"error":{"code":"server_error"}}', operation: 'x' })).toBeUndefined();
   });
 
+  it('maps inputErrors statuses to InvalidInputError, or ConflictError when the message says so', () => {
+    const parse = restErrorParser({ provider: 'digitalocean-dns', inputErrors: { statuses: [422], conflict: /already exists/i }, now: () => now });
+    const body = (message: string) => JSON.stringify({ id: 'unprocessable_entity', message });
+    const invalid = parse({ status: 422, headers: {}, bodyText: body('Ttl must be at least 30.'), operation: 'POST /v2/domains/{name}/records' });
+    expect(invalid).toBeInstanceOf(InvalidInputError);
+    expect(invalid).toMatchObject({ status: 422, message: '[digitalocean-dns] POST /v2/domains/{name}/records 422 unprocessable_entity: Ttl must be at least 30.' });
+    expect(parse({ status: 422, headers: {}, bodyText: body('Name already exists'), operation: 'x' })).toBeInstanceOf(ConflictError);
+    expect(parse({ status: 400, headers: {}, bodyText: body('bad'), operation: 'x' })).toBeUndefined();
+  });
+
   it('scrubs a value, its JSON-escaped form and its long pieces', () => {
     const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
     const err = scrubValues(new Error(`echo ${JSON.stringify({ k: key })} and MIIEvQIBADANBgkqhkiG9w0BAQEFAASC`), [key]);

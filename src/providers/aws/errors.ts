@@ -22,6 +22,7 @@ import {
   type SkygraphErrorOptions,
 } from '../errors.ts';
 import type { ErrorResponseInfo } from '../http/connection.ts';
+import { statusError } from '../http/map-errors.ts';
 import { decodeXmlEntities } from '../http/parsers/xml.ts';
 
 /** The parts of an AWS error body. */
@@ -131,7 +132,7 @@ export function parseAwsError(info: ErrorResponseInfo, provider = 'aws'): Skygra
     if (code.startsWith('Internal')) return new ProviderError(message, { ...opts, retryable: true });
     return new SkygraphError('UNAVAILABLE', message, { ...opts, retryable: true });
   }
-  return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 });
+  return statusError(message, { ...opts, status: info.status });
 }
 
 /** Code, message, request id and type of an AWS XML error body; undefined when it has no `<Code>`. */

@@ -10,27 +10,29 @@
 import { MalformedResponseError, NotFoundError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { applyRecordPatch, checkRecordInput, checkZoneInput, isHostType, normalizeDomain, type RecordValue } from '../dns/records.ts';
-import { list, obj, str, type Json } from '../openstack/nova/mappers.ts';
+import { obj, str, type Json } from '../rest/json.ts';
+import { DIGITALOCEAN_PAGES, listAll } from '../rest/paging.ts';
 import type { DnsDriver, DnsRecord, RecordType, Zone } from '../types.ts';
 
 export const DRIVER_NAME = 'digitalocean-dns';
 export const DIGITALOCEAN_RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NS', 'SRV', 'TXT'];
-const MAX_PAGES = 10_000;
 
 export interface DigitalOceanDnsOptions {
-  /** items asked per page (default 200, the API's most) */
+  /** the account's connection (restConnection), opened on first use */
+  conn: () => Connection;
+  /** items asked per page (at most 200) */
   pageSize: number;
 }
 
-export function digitalOceanDnsDriver(conn: () => Promise<Connection>, opts: DigitalOceanDnsOptions): DnsDriver {
+export function digitalOceanDnsDriver(opts: DigitalOceanDnsOptions): DnsDriver {
+  const { conn } = opts;
   const domainPath = (zoneId: string) => `v2/domains/${encodeURIComponent(zoneDomain(zoneId))}`;
   const recordPath = (zoneId: string, recordId: string) => {
     if (!/^\d{1,18}$/.test(String(recordId))) throw new NotFoundError(`record ${JSON.stringify(String(recordId))} not found (DigitalOcean record ids are numbers)`, { provider: DRIVER_NAME, status: 404 });
     return `${domainPath(zoneId)}/records/${recordId}`;
   };
-  const request = async (operation: string, o: { method?: string; path: string; query?: Record<string, string | number>; json?: unknown }): Promise<Json> => {
-    const c = await conn();
-    const res = await c.request<Json>({ operation, ...o, responseType: o.method === 'DELETE' ? 'none' : 'json' });
+  const request = async (operation: string, o: { method?: string; path: string; json?: unknown }): Promise<Json> => {
+    const res = await conn().request<Json>({ operation, ...o, responseType: o.method === 'DELETE' ? 'none' : 'json' });
     return obj(res.body) ?? {};
   };
   const one = (body: Json, key: string, operation: string): Json => {
@@ -38,28 +40,9 @@ export function digitalOceanDnsDriver(conn: () => Promise<Connection>, opts: Dig
     if (!item) throw new MalformedResponseError(`${operation} answered without ${key}`, { provider: DRIVER_NAME });
     return item;
   };
-  /** Follows links.pages.next; one call per page. */
-  const paginate = async (operation: string, path: string, key: string): Promise<Json[]> => {
-    const out: Json[] = [];
-    let next: string | undefined = path;
-    let query: Record<string, string | number> | undefined = { per_page: opts.pageSize };
-    const seen = new Set<string>();
-    for (let page = 0; page < MAX_PAGES && next !== undefined; page++) {
-      const body = await request(operation, { path: next, query });
-      if (!Array.isArray(body[key])) throw new MalformedResponseError(`${operation} answered without ${key}`, { provider: DRIVER_NAME });
-      out.push(...list(body[key]));
-      const link = str(obj(obj(body.links)?.pages)?.next);
-      if (link === undefined) return out;
-      // why: the link is absolute (api.digitalocean.com); keep our endpoint, take its path and query
-      const url = new URL(link, 'http://next.invalid');
-      if (seen.has(url.search)) throw new MalformedResponseError(`${operation}: the next link repeats itself`, { provider: DRIVER_NAME });
-      seen.add(url.search);
-      next = path;
-      query = Object.fromEntries(url.searchParams);
-    }
-    if (next === undefined) return out;
-    throw new MalformedResponseError(`${operation}: more than ${MAX_PAGES} pages`, { provider: DRIVER_NAME });
-  };
+  /** Every page of a collection; one call per page. */
+  const paginate = async (operation: string, path: string, itemsKey: string): Promise<Json[]> =>
+    listAll(conn(), { provider: DRIVER_NAME, path, itemsKey, style: DIGITALOCEAN_PAGES, pageSize: opts.pageSize, operation });
 
   const getRecord = async (zoneId: string, recordId: string): Promise<DnsRecord> => {
     // https://docs.digitalocean.com/reference/api/digitalocean/#operation/domains_get_record

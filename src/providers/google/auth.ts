@@ -21,8 +21,9 @@
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { AuthenticationError, MalformedResponseError, ProviderError, RateLimitedError, type SkygraphError } from '../errors.ts';
+import { AuthenticationError, MalformedResponseError, RateLimitedError, type SkygraphError } from '../errors.ts';
 import { createConnection, type Connection, type ConnectionDefaults, type ErrorResponseInfo, type RetryOptions } from '../http/connection.ts';
+import { statusError } from '../http/map-errors.ts';
 import { bodySnippet } from '../http/parsers/context.ts';
 import { scrubError } from '../http/redact.ts';
 import { parseRetryAfter } from '../http/retry.ts';
@@ -85,8 +86,10 @@ export interface GoogleTokenSourceOptions {
   sleep?: (ms: number) => Promise<void>;
   /** default process.env (GOOGLE_APPLICATION_CREDENTIALS) */
   env?: Record<string, string | undefined>;
-  /** DriverContext.http, beneath retry and sleep */
-  defaults?: ConnectionDefaults | undefined;
+  /** each token request's time limit (headers, then body): the account's deadline, so a hanging token endpoint does not hold later calls */
+  timeoutMs?: number | undefined;
+  /** DriverContext.http */
+  http?: ConnectionDefaults | undefined;
 }
 
 export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourceOptions): GoogleTokenSource {
@@ -122,7 +125,8 @@ export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourc
       sleep: opts.sleep,
       now: () => clock,
       parseError: (info) => parseTokenError(info, provider),
-      defaults: opts.defaults,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      defaults: opts.http,
     });
     const assertion = signAssertion(sa, opts.scopes, now);
     try {
@@ -227,9 +231,8 @@ export function parseTokenError(info: ErrorResponseInfo, provider: string): Skyg
   const message = `${info.operation} ${info.status}${code ? ` ${code}` : ''}${description ? `: ${bodySnippet(description, [], 200)}` : ''}`;
   const opts = { provider, status: info.status, requestId: info.requestId };
   if (info.status === 429) return new RateLimitedError(message, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], new Date()) });
-  if (info.status >= 500) return new ProviderError(message, { ...opts, retryable: true });
   if (info.status === 400 || info.status === 401 || info.status === 403) return new AuthenticationError(message, opts);
-  return new ProviderError(message, opts);
+  return statusError(message, opts);
 }
 
 // --- Internal helpers ---

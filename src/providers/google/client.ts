@@ -61,7 +61,8 @@ export function createGoogleClient(
     retry: deps.retry,
     sleep: deps.sleep,
     env: deps.env,
-    defaults: ctx.http,
+    timeoutMs: ctx.account.timeoutMs,
+    http: ctx.http,
   });
   const connection = createConnection({
     provider,

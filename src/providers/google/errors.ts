@@ -20,6 +20,7 @@ import {
   type SkygraphError,
 } from '../errors.ts';
 import type { ErrorResponseInfo } from '../http/connection.ts';
+import { statusError } from '../http/map-errors.ts';
 import { bodySnippet } from '../http/parsers/context.ts';
 import { parseRetryAfter } from '../http/retry.ts';
 import { list, obj, str } from './json.ts';
@@ -57,7 +58,6 @@ export function googleErrorParser(provider: string): (info: ErrorResponseInfo) =
     if (status === 401 || status === 403) return new AuthenticationError(text, opts);
     if (status === 404) return new NotFoundError(text, opts);
     if (status === 409 || status === 412) return new ConflictError(text, opts);
-    if (status >= 500) return new ProviderError(text, { ...opts, retryable: status !== 501 && status !== 505 });
-    return new ProviderError(text, opts);
+    return statusError(text, opts);
   };
 }

@@ -29,6 +29,12 @@ export interface ConnectionDefaults {
   maxResponseBytes?: number | undefined;
   /** hears every attempt sent (tracing, error counts); the runtime sets one per account */
   observe?: CallObserver | undefined;
+  /**
+   * The account's deadline (ms; the core sets it from AccountConfig.timeoutMs): a retry whose
+   * wait would end past it, counted from the request's start, is not made, and the error that
+   * called for it is thrown at once (a 429 stays RATE_LIMITED rather than running into a TIMEOUT).
+   */
+  deadlineMs?: number | undefined;
 }
 
 /**
@@ -201,6 +207,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
     maxResponseBytes: opts.maxResponseBytes ?? opts.defaults?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     observe: opts.defaults?.observe,
+    deadlineMs: opts.defaults?.deadlineMs,
   };
   let closing: Promise<void> | undefined;
   return {

@@ -28,6 +28,8 @@ export interface ExecuteContext {
   userAgent: string;
   maxResponseBytes: number;
   observe?: CallObserver | undefined;
+  /** see ConnectionDefaults.deadlineMs */
+  deadlineMs: number | undefined;
 }
 
 type Outcome =
@@ -53,6 +55,7 @@ export async function executeRequest(ctx: ExecuteContext, opts: RequestOptions):
 async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: HttpRequest, secrets: Set<string>): Promise<HttpResponse> {
   const streamed = isStreamBody(prepared.body);
   const idempotent = opts.idempotent ?? isIdempotentMethod(prepared.method);
+  const started = performance.now();
   let attempt = 0;
   let sent = 0;
   let reauthorized = false;
@@ -83,7 +86,10 @@ async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: 
     const allowed = idempotent || outcome.notSent === true;
     const retryable = outcome.retryable ?? error.retryable;
     if (streamed || !allowed || !retryable || attempt >= ctx.retry.retries) throw error;
-    await sleepUnlessAborted(ctx, retryDelay(attempt, ctx.retry, outcome.retryAfterMs), opts);
+    const delay = retryDelay(attempt, ctx.retry, outcome.retryAfterMs);
+    // why: a wait that ends past the account's deadline would only turn this error into a TIMEOUT
+    if (ctx.deadlineMs !== undefined && performance.now() - started + delay >= ctx.deadlineMs) throw error;
+    await sleepUnlessAborted(ctx, delay, opts);
     attempt++;
   }
 }

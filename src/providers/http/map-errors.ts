@@ -14,6 +14,7 @@ import {
   SkygraphError,
   TimeoutError,
   UnavailableError,
+  type SkygraphErrorOptions,
 } from '../errors.ts';
 import type { ErrorResponseInfo } from './connection.ts';
 import { bodySnippet } from './parsers/context.ts';
@@ -53,8 +54,17 @@ export function mapErrorResponse(info: ErrorResponseInfo, provider: string, secr
   if (status === 404) return new NotFoundError(message, opts);
   if (status === 409 || status === 412) return new ConflictError(message, opts);
   if (status === 429) return new RateLimitedError(message, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], now) });
-  if (status === 503) return new UnavailableError(message, opts);
-  if (status >= 500) return new ProviderError(message, { ...opts, retryable: !PERMANENT_5XX.has(status) });
+  return statusError(message, opts);
+}
+
+/**
+ * The error for a status that no more specific rule claimed, shared by the providers' own
+ * parsers: 503 is UnavailableError, another 5xx a retried ProviderError (not 501 or 505), and
+ * anything else a ProviderError.
+ */
+export function statusError(message: string, opts: SkygraphErrorOptions & { status: number }): SkygraphError {
+  if (opts.status === 503) return new UnavailableError(message, opts);
+  if (opts.status >= 500) return new ProviderError(message, { ...opts, retryable: !PERMANENT_5XX.has(opts.status) });
   return new ProviderError(message, opts);
 }
 

@@ -6,8 +6,9 @@
  * https://kubernetes.io/docs/reference/using-api/api-concepts/
  */
 import { readFile } from 'node:fs/promises';
-import { AuthenticationError, ConflictError, InvalidInputError, MalformedResponseError, NotFoundError, ProviderError, RateLimitedError, type SkygraphError } from '../errors.ts';
+import { AuthenticationError, ConflictError, InvalidInputError, MalformedResponseError, NotFoundError, RateLimitedError, type SkygraphError } from '../errors.ts';
 import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../http/connection.ts';
+import { statusError } from '../http/map-errors.ts';
 import { parseRetryAfter } from '../http/retry.ts';
 import { bearerSigner, staticToken, type TokenSource } from '../http/signers/bearer.ts';
 import { loadClientTls } from '../http/tls.ts';
@@ -101,7 +102,7 @@ export function parseKubeStatus(info: ErrorResponseInfo): SkygraphError | undefi
     case 429:
       return new RateLimitedError(message, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], new Date()) });
     default:
-      return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 && info.status !== 505 });
+      return statusError(message, opts);
   }
 }
 
@@ -122,6 +123,7 @@ async function openApi(ctx: DriverContext, deps: KubevirtDeps): Promise<KubeApi>
     retry: deps.retry,
     sleep: deps.sleep,
     parseError: parseKubeStatus,
+    defaults: ctx.http,
   });
   return { namespace: target.namespace, target, conn };
 }

@@ -21,6 +21,7 @@ export interface RestApi {
   resetHeader?: string;
   details?: RestErrorOptions['details'];
   conflictCodes?: RestErrorOptions['conflictCodes'];
+  inputErrors?: RestErrorOptions['inputErrors'];
 }
 
 /** Test seams and tuning shared by the drivers of these clouds. */
@@ -89,7 +90,8 @@ export function restConnection(ctx: DriverContext, api: RestApi, deps: RestDeps 
     get() {
       if (conn) return conn;
       const token = resolveToken(ctx.account, api, deps.env);
-      const parseError = restErrorParser({ provider: api.provider, resetHeader: api.resetHeader, details: api.details, conflictCodes: api.conflictCodes, now: ctx.now });
+      const { provider, resetHeader, details, conflictCodes, inputErrors } = api;
+      const parseError = restErrorParser({ provider, resetHeader, details, conflictCodes, inputErrors, now: ctx.now });
       conn = createConnection({
         provider: api.provider,
         baseUrl: ctx.account.endpoint ?? api.baseUrl,
@@ -99,6 +101,7 @@ export function restConnection(ctx: DriverContext, api: RestApi, deps: RestDeps 
         retry: deps.retry,
         sleep: deps.sleep,
         parseError,
+        defaults: ctx.http,
       });
       return conn;
     },

@@ -3,7 +3,7 @@
  * whose retryAfterMs comes from Retry-After, else from the provider's reset header (epoch
  * seconds), so the connection's retry waits until the window reopens (capped by maxDelayMs).
  */
-import { ConflictError, RateLimitedError, type SkygraphError } from '../errors.ts';
+import { ConflictError, InvalidInputError, RateLimitedError, type SkygraphError } from '../errors.ts';
 import type { ErrorResponseInfo } from '../http/connection.ts';
 import { extractErrorDetails, mapErrorResponse } from '../http/map-errors.ts';
 import { scrubError } from '../http/redact.ts';
@@ -22,6 +22,12 @@ export interface RestErrorOptions {
   details?: (body: unknown) => { code?: string | undefined; message?: string | undefined } | undefined;
   /** upstream error codes that mean a conflict whatever the status (Hetzner answers `protected` with 403) */
   conflictCodes?: readonly string[];
+  /**
+   * Statuses that refuse the caller's input: an InvalidInputError, or a ConflictError when the
+   * message matches `conflict` (DigitalOcean's 422 `unprocessable_entity` is both "exists
+   * already" and "this input is wrong"; only the message tells them apart).
+   */
+  inputErrors?: { statuses: readonly number[]; conflict: RegExp };
   now: () => Date;
 }
 
@@ -34,10 +40,13 @@ export function restErrorParser(opts: RestErrorOptions): (info: ErrorResponseInf
     const normalised = custom?.message !== undefined ? { ...info, headers: { ...info.headers, 'content-type': 'application/json' }, bodyText: JSON.stringify(custom) } : info;
     const code = extractErrorDetails(normalised).code;
     const conflict = code !== undefined && opts.conflictCodes?.includes(code) === true;
-    if (info.status !== 429 && !custom && !conflict) return undefined;
+    const input = opts.inputErrors?.statuses.includes(info.status) === true;
+    if (info.status !== 429 && !custom && !conflict && !input) return undefined;
     const base = mapErrorResponse(normalised, opts.provider, [], now);
     const message = base.message.replace(/^\[[^\]]+\] /, '');
-    if (info.status !== 429 && conflict) return new ConflictError(message, { provider: opts.provider, status: info.status, requestId: base.requestId });
+    const typed = { provider: opts.provider, status: info.status, requestId: base.requestId };
+    if (info.status !== 429 && conflict) return new ConflictError(message, typed);
+    if (input) return opts.inputErrors!.conflict.test(message) ? new ConflictError(message, typed) : new InvalidInputError(message, typed);
     if (info.status !== 429) return base;
     return new RateLimitedError(message, {
       provider: opts.provider,

@@ -13,11 +13,10 @@ import {
   NotFoundError,
   ProviderError,
   RateLimitedError,
-  UnavailableError,
   type SkygraphError,
 } from '../../errors.ts';
 import type { ErrorResponseInfo } from '../../http/connection.ts';
-import { extractErrorDetails } from '../../http/map-errors.ts';
+import { extractErrorDetails, statusError } from '../../http/map-errors.ts';
 import { bodySnippet } from '../../http/parsers/context.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
 
@@ -84,6 +83,5 @@ export function parseS3Error(info: ErrorResponseInfo): SkygraphError {
     }
   }
   // why: a 503 that is not SlowDown (above) is the service saying it cannot serve now, as elsewhere
-  if (info.status === 503) return new UnavailableError(message, opts);
-  return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 && info.status !== 505 });
+  return statusError(message, opts);
 }

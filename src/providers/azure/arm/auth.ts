@@ -7,7 +7,7 @@
  * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#get-a-token
  */
 import { AuthenticationError, MalformedResponseError, type SkygraphError } from '../../errors.ts';
-import { createConnection, type ErrorResponseInfo } from '../../http/connection.ts';
+import { createConnection, type ConnectionDefaults, type ErrorResponseInfo } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import type { TokenSource } from '../../http/signers/bearer.ts';
 
@@ -29,6 +29,10 @@ export interface AzureAdTokenOptions {
   scope: string;
   recordCall: (operation: string) => void;
   now: () => Date;
+  /** each token request's time limit (headers, then body): the account's deadline, so a hanging login endpoint does not hold later calls */
+  timeoutMs?: number | undefined;
+  /** DriverContext.http */
+  http?: ConnectionDefaults | undefined;
 }
 
 export const DEFAULT_LOGIN_ENDPOINT = 'https://login.microsoftonline.com';
@@ -51,6 +55,8 @@ export function azureAdTokenSource(opts: AzureAdTokenOptions): AzureAdTokenSourc
     parseError: (info) => parseTokenError(info, provider),
     requestIdHeaders: ['x-ms-request-id'],
     now: opts.now,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    defaults: opts.http,
   });
   let cached: { token: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;

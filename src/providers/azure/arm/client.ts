@@ -18,8 +18,8 @@ import {
   TimeoutError,
   type SkygraphError,
 } from '../../errors.ts';
-import { createConnection, type ErrorResponseInfo, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
-import { extractErrorDetails } from '../../http/map-errors.ts';
+import { createConnection, type ConnectionDefaults, type ErrorResponseInfo, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
+import { extractErrorDetails, statusError } from '../../http/map-errors.ts';
 import { bodySnippet } from '../../http/parsers/context.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
 import { bearerSigner, type TokenSource } from '../../http/signers/bearer.ts';
@@ -38,6 +38,8 @@ export interface ArmClientOptions {
   pollIntervalMs?: number;
   /** give up on a long-running operation after this long (default 15 minutes) */
   operationTimeoutMs?: number;
+  /** DriverContext.http */
+  http?: ConnectionDefaults | undefined;
 }
 
 /** An ARM request; `apiVersion` is required by every ARM call. */
@@ -77,6 +79,7 @@ export function createArmClient(opts: ArmClientOptions): ArmClient {
     parseError: (info) => parseArmError(info, provider, opts.now()),
     requestIdHeaders: ['x-ms-request-id', 'x-ms-correlation-request-id'],
     now: opts.now,
+    defaults: opts.http,
   });
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const pollIntervalMs = opts.pollIntervalMs ?? 2000;
@@ -153,7 +156,7 @@ export function parseArmError(info: ErrorResponseInfo, provider: string, now: Da
   if (info.status === 401 || info.status === 403 || (code && AUTH_CODES.has(code))) return new AuthenticationError(message, opts);
   if (info.status === 409 || info.status === 412) return new ConflictError(message, { ...opts, retryable: code === 'RetryableError' || code === 'AnotherOperationInProgress' });
   if (info.status === 400 && code && INVALID_CODES.has(code)) return new InvalidInputError(message, { ...opts, field: target });
-  return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 && info.status !== 505 });
+  return statusError(message, opts);
 }
 
 /** Parses an ARM resource id into its subscription, resource group, provider type and name. */

@@ -14,12 +14,11 @@ import {
   ContainerNotEmptyError,
   InvalidInputError,
   NotFoundError,
-  ProviderError,
   RateLimitedError,
   type SkygraphError,
 } from '../../errors.ts';
 import type { ErrorResponseInfo } from '../../http/connection.ts';
-import { extractErrorDetails } from '../../http/map-errors.ts';
+import { extractErrorDetails, statusError } from '../../http/map-errors.ts';
 import { bodySnippet } from '../../http/parsers/context.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
 
@@ -75,5 +74,5 @@ export function parseAzureBlobError(info: ErrorResponseInfo): SkygraphError {
   if (info.status === 416) return new InvalidInputError(message, { ...opts, field: 'range' });
   // why: storage throttles with 503 ServerBusy (and 500 OperationTimedOut), rarely with 429
   if (info.status === 429 || code === 'ServerBusy') return new RateLimitedError(message, { ...opts, retryAfterMs: retryAfterMs() });
-  return new ProviderError(message, { ...opts, retryable: info.status >= 500 && info.status !== 501 && info.status !== 505 });
+  return statusError(message, opts);
 }

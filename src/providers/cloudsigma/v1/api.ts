@@ -6,7 +6,9 @@
  * http://www.cloudsigma.com/legacy/cloudsigma-api-1-0/
  */
 import { createConnection, type Connection } from '../../http/connection.ts';
-import { formatKv, type KvPairs } from '../../http/parsers/kv.ts';
+import { MalformedResponseError } from '../../errors.ts';
+import type { ParseContext } from '../../http/parsers/context.ts';
+import { formatKv, parseKvRecordsResponse, type KvPairs } from '../../http/parsers/kv.ts';
 import { scrubError } from '../../http/redact.ts';
 import { basicSigner } from '../../http/signers/basic.ts';
 import type { DriverContext } from '../../types.ts';
@@ -49,22 +51,22 @@ export function createCs1Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs1
       now: ctx.now,
       retry: deps.retry,
       sleep: deps.sleep,
+      defaults: ctx.http,
     }));
   const call = async (operation: string, path: string, method: 'GET' | 'POST', body: KvPairs | undefined, extraSecrets: string[]) => {
     try {
-      const res = await open().request<KvPairs[]>({
+      const res = await open().request<string>({
         operation,
         method,
         path,
         headers: { accept: 'text/plain', ...(body ? { 'content-type': 'text/plain; charset=utf-8' } : {}) },
         body: body ? formatKv(body) : undefined,
-        responseType: 'kv-records',
-        kvSeparator: 'space',
+        responseType: 'text',
         expect: [200, 201, 202, 204],
         // why: every 1.0 change is a POST; only reads may be retried blindly
         idempotent: method === 'GET',
       });
-      return res.body.map((pairs) => Object.fromEntries(pairs));
+      return parseRecords(res.body, { provider: DRIVER_NAME, operation, status: res.status, requestId: res.requestId });
     } catch (err) {
       // why: the connection only knows the Authorization header; bodies are text/plain, so their secrets are named here
       throw scrubError(err, [ctx.account.credentials.password ?? '', ...extraSecrets].filter((s) => s.length >= 4));
@@ -83,4 +85,23 @@ export function createCs1Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs1
       await conn?.close();
     },
   };
+}
+
+// --- Internal helpers ---
+
+/**
+ * An answer's records. Every line of an API 1.0 answer ends with a line break, so a body that
+ * stops inside a line was cut off (a plain-text body has no closing bracket to miss); an empty
+ * body is a list without records (an account without servers).
+ */
+function parseRecords(text: string, ctx: ParseContext): KvRecord[] {
+  const records = parseKvRecordsResponse(text, ctx, { separator: 'space' });
+  if (text !== '' && !text.endsWith('\n')) {
+    throw new MalformedResponseError(`${ctx.operation} ${ctx.status}: the key/value answer breaks off inside a line (${text.length} chars)`, {
+      provider: ctx.provider,
+      status: ctx.status,
+      requestId: ctx.requestId,
+    });
+  }
+  return records.map((pairs) => Object.fromEntries(pairs));
 }

@@ -15,6 +15,7 @@ import {
   type SkygraphError,
 } from '../../errors.ts';
 import { createConnection, type Connection, type ErrorResponseInfo, type RequestOptions } from '../../http/connection.ts';
+import { statusError } from '../../http/map-errors.ts';
 import { bodySnippet } from '../../http/parsers/context.ts';
 import { scrubError } from '../../http/redact.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
@@ -75,6 +76,7 @@ export function createCs2Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs2
       retry: deps.retry,
       sleep: deps.sleep,
       parseError: parseCloudSigma2Error,
+      defaults: ctx.http,
     }));
   return {
     region: ctx.region,
@@ -115,7 +117,7 @@ export function parseCloudSigma2Error(info: ErrorResponseInfo): SkygraphError | 
   if (status === 429) return new RateLimitedError(message, { ...opts, retryAfterMs: parseRetryAfter(info.headers['retry-after'], new Date()) });
   if (type === 'concurrency') return new ProviderError(message, { ...opts, retryable: true });
   if (status === 409) return new ConflictError(message, opts);
-  return new ProviderError(message, { ...opts, retryable: status >= 500 && status !== 501 && status !== 505 });
+  return statusError(message, opts);
 }
 
 // --- Internal helpers ---

@@ -60,7 +60,7 @@ export function createDesignateInstance(ctx: DriverContext, deps: DesignateDeps 
   const open = () =>
     (conn ??= requireEndpoint(auth, DRIVER_NAME, 'dns', ctx.region, 'endpoint')
       // why: catalogs list Designate with and without its version; paths here carry /v2 themselves
-      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url.replace(/\/v2\/?$/, ''), signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseDesignateError }))
+      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url.replace(/\/v2\/?$/, ''), signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseDesignateError, defaults: ctx.http }))
       .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
   return {
     dns: designateDnsDriver(open, { pageSize: deps.pageSize ?? 100, pollIntervalMs: deps.pollIntervalMs ?? 1000, waitTimeoutMs: deps.waitTimeoutMs ?? 120_000, sleep, now: ctx.now }),

@@ -58,7 +58,7 @@ export function createRackspaceDnsInstance(ctx: DriverContext, deps: RackspaceDn
   let conn: Promise<Connection> | undefined;
   const open = () =>
     (conn ??= requireEndpoint(auth, DRIVER_NAME, 'rax:dns', undefined, 'endpoint')
-      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseRackspaceDnsError }))
+      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseRackspaceDnsError, defaults: ctx.http }))
       .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
   return {
     dns: rackspaceDnsDriver(open, { pageSize: deps.pageSize ?? 100, pollIntervalMs: deps.pollIntervalMs ?? 1000, waitTimeoutMs: deps.waitTimeoutMs ?? 120_000, sleep, now: ctx.now }),
