@@ -52,6 +52,7 @@ export function createBlueboxInstance(ctx: DriverContext, deps: BlueboxDeps = {}
       now: ctx.now,
       retry: deps.retry,
       sleep: deps.sleep,
+      defaults: ctx.http,
     }));
   return {
     compute: blueboxComputeDriver(open, () => [credentials.apiKey ?? '']),

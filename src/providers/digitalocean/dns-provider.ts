@@ -56,6 +56,7 @@ export function createDigitalOceanDnsInstance(ctx: DriverContext, deps: DigitalO
       retry: deps.retry,
       sleep: deps.sleep,
       parseError: (info) => parseDigitalOceanError(info, ctx.now()),
+      defaults: ctx.http,
     }));
   return {
     dns: digitalOceanDnsDriver(open, { pageSize: deps.pageSize ?? 200 }),

@@ -22,13 +22,14 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { AuthenticationError, MalformedResponseError, ProviderError, RateLimitedError, type SkygraphError } from '../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../http/connection.ts';
+import { createConnection, type Connection, type ConnectionDefaults, type ErrorResponseInfo, type RetryOptions } from '../http/connection.ts';
 import { bodySnippet } from '../http/parsers/context.ts';
 import { scrubError } from '../http/redact.ts';
 import { parseRetryAfter } from '../http/retry.ts';
 import type { TokenSource } from '../http/signers/bearer.ts';
 import type { AccountConfig } from '../types.ts';
 import { obj, str, type Json } from './json.ts';
+import { detached } from '../call-scope.ts';
 
 export const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -85,6 +86,8 @@ export interface GoogleTokenSourceOptions {
   sleep?: (ms: number) => Promise<void>;
   /** default process.env (GOOGLE_APPLICATION_CREDENTIALS) */
   env?: Record<string, string | undefined>;
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
+  http?: ConnectionDefaults | undefined;
 }
 
 export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourceOptions): GoogleTokenSource {
@@ -120,6 +123,7 @@ export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourc
       sleep: opts.sleep,
       now: () => clock,
       parseError: (info) => parseTokenError(info, provider),
+      defaults: opts.http,
     });
     const assertion = signAssertion(sa, opts.scopes, now);
     try {
@@ -149,7 +153,8 @@ export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourc
   return {
     async token(now) {
       if (cached && now.getTime() < cached.refreshAt) return cached.token;
-      fetching ??= fetchToken(now).finally(() => (fetching = undefined));
+      // why: concurrent callers share the fetch; it must not end with the deadline of the one that started it
+      fetching ??= detached(() => fetchToken(now)).finally(() => (fetching = undefined));
       return fetching;
     },
     invalidate() {

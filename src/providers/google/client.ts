@@ -50,6 +50,7 @@ export function createGoogleClient(ctx: DriverContext, opts: { provider: string;
     retry: deps.retry,
     sleep: deps.sleep,
     env: deps.env,
+    http: ctx.http,
   });
   const connection = createConnection({
     provider,
@@ -61,6 +62,7 @@ export function createGoogleClient(ctx: DriverContext, opts: { provider: string;
     sleep: deps.sleep,
     parseError: googleErrorParser(provider),
     requestIdHeaders: ['x-guploader-uploadid', 'x-request-id'],
+    defaults: ctx.http,
   });
   let project: Promise<string> | undefined;
   return {

@@ -5,6 +5,7 @@
 import { InvalidInputError, type SkygraphError } from '../errors.ts';
 import { executeRequest } from './execute.ts';
 import { DEFAULT_RETRY } from './retry.ts';
+import type { ConcurrencyLimiter } from './limiter.ts';
 import { createPoolTransport } from './send.ts';
 import { checkClientTls, type ClientTlsOptions } from './tls.ts';
 import type { KvSeparator } from './parsers/kv.ts';
@@ -27,6 +28,11 @@ export interface ConnectionDefaults {
   sleep?: ((ms: number) => Promise<void>) | undefined;
   /** largest json/xml/text/kv response body read (bytes); default 64 MiB */
   maxResponseBytes?: number | undefined;
+  /**
+   * The account's connection slots (its maxConcurrency), shared by every connection of the
+   * account: each request holds one from sending until its response is read.
+   */
+  limiter?: ConcurrencyLimiter | undefined;
 }
 
 /** Options of one connection (one base URL, one credential set, one socket pool). */
@@ -118,6 +124,7 @@ export interface RequestOptions {
   xmlArrays?: readonly string[];
   /** how `kv`/`kv-records` lines split (parsers/kv.ts); default 'any' */
   kvSeparator?: KvSeparator;
+  /** aborts the request; combined with the signal of the account call it runs in (src/providers/call-scope.ts) */
   signal?: AbortSignal;
 }
 
@@ -183,6 +190,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     sleep: opts.sleep ?? opts.defaults?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
     maxResponseBytes: opts.maxResponseBytes ?? opts.defaults?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    limiter: opts.defaults?.limiter,
   };
   let closing: Promise<void> | undefined;
   return {

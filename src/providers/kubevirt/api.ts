@@ -122,6 +122,7 @@ async function openApi(ctx: DriverContext, deps: KubevirtDeps): Promise<KubeApi>
     retry: deps.retry,
     sleep: deps.sleep,
     parseError: parseKubeStatus,
+    defaults: ctx.http,
   });
   return { namespace: target.namespace, target, conn };
 }

@@ -61,6 +61,7 @@ export function createPowerDnsInstance(ctx: DriverContext, deps: PowerDnsDeps = 
       retry: deps.retry,
       sleep: deps.sleep,
       parseError: parsePowerDnsError,
+      defaults: ctx.http,
     }));
   return {
     dns: powerDnsDriver(open, parseOptions(account.options)),

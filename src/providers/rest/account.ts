@@ -99,6 +99,7 @@ export function restConnection(ctx: DriverContext, api: RestApi, deps: RestDeps 
         retry: deps.retry,
         sleep: deps.sleep,
         parseError,
+        defaults: ctx.http,
       });
       return conn;
     },

@@ -74,6 +74,7 @@ export function createRoute53Instance(ctx: DriverContext, deps: Route53Deps = {}
       retry: deps.retry,
       sleep: deps.sleep,
       now: ctx.now,
+      defaults: ctx.http,
     }));
   return {
     dns: route53DnsDriver(open, { recordPageSize: deps.recordPageSize ?? 300, zonePageSize: deps.zonePageSize ?? 100 }),

@@ -68,6 +68,7 @@ export function createArmForAccount(ctx: DriverContext, provider: string): { arm
     scope: options.scope ?? ARM_SCOPE,
     recordCall: (operation) => ctx.recordCall(operation),
     now: () => ctx.now(),
+    http: ctx.http,
   });
   const arm = createArmClient({
     provider,
@@ -76,6 +77,7 @@ export function createArmForAccount(ctx: DriverContext, provider: string): { arm
     recordCall: (operation) => ctx.recordCall(operation),
     now: () => ctx.now(),
     pollIntervalMs: options.operationPollMs,
+    http: ctx.http,
   });
   return {
     arm,

@@ -7,9 +7,10 @@
  * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#get-a-token
  */
 import { AuthenticationError, MalformedResponseError, type SkygraphError } from '../../errors.ts';
-import { createConnection, type ErrorResponseInfo } from '../../http/connection.ts';
+import { createConnection, type ConnectionDefaults, type ErrorResponseInfo } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import type { TokenSource } from '../../http/signers/bearer.ts';
+import { detached } from '../../call-scope.ts';
 
 /** A service principal: its tenant, application (client) id and client secret. */
 export interface ServicePrincipal {
@@ -29,6 +30,8 @@ export interface AzureAdTokenOptions {
   scope: string;
   recordCall: (operation: string) => void;
   now: () => Date;
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
+  http?: ConnectionDefaults | undefined;
 }
 
 export const DEFAULT_LOGIN_ENDPOINT = 'https://login.microsoftonline.com';
@@ -51,6 +54,7 @@ export function azureAdTokenSource(opts: AzureAdTokenOptions): AzureAdTokenSourc
     parseError: (info) => parseTokenError(info, provider),
     requestIdHeaders: ['x-ms-request-id'],
     now: opts.now,
+    defaults: opts.http,
   });
   let cached: { token: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;
@@ -87,7 +91,8 @@ export function azureAdTokenSource(opts: AzureAdTokenOptions): AzureAdTokenSourc
   return {
     async token(now) {
       if (cached && now.getTime() < cached.renewAt) return cached.token;
-      pending ??= fetchToken().finally(() => {
+      // why: concurrent callers share the fetch; it must not end with the deadline of the one that started it
+      pending ??= detached(fetchToken).finally(() => {
         pending = undefined;
       });
       return pending;

@@ -18,11 +18,12 @@ import {
   TimeoutError,
   type SkygraphError,
 } from '../../errors.ts';
-import { createConnection, type ErrorResponseInfo, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
+import { createConnection, type ConnectionDefaults, type ErrorResponseInfo, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
 import { extractErrorDetails } from '../../http/map-errors.ts';
 import { bodySnippet } from '../../http/parsers/context.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
 import { bearerSigner, type TokenSource } from '../../http/signers/bearer.ts';
+import { sleep as callSleep } from '../../call-scope.ts';
 
 /** How the client reaches ARM. */
 export interface ArmClientOptions {
@@ -38,6 +39,8 @@ export interface ArmClientOptions {
   pollIntervalMs?: number;
   /** give up on a long-running operation after this long (default 15 minutes) */
   operationTimeoutMs?: number;
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
+  http?: ConnectionDefaults | undefined;
 }
 
 /** An ARM request; `apiVersion` is required by every ARM call. */
@@ -77,8 +80,10 @@ export function createArmClient(opts: ArmClientOptions): ArmClient {
     parseError: (info) => parseArmError(info, provider, opts.now()),
     requestIdHeaders: ['x-ms-request-id', 'x-ms-correlation-request-id'],
     now: opts.now,
+    defaults: opts.http,
   });
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // why: the call's deadline ends the wait (src/providers/call-scope.ts)
+  const sleep = opts.sleep ?? callSleep;
   const pollIntervalMs = opts.pollIntervalMs ?? 2000;
   const operationTimeoutMs = opts.operationTimeoutMs ?? 15 * 60_000;
 

@@ -7,7 +7,7 @@
  * https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata
  */
 import { InvalidInputError } from '../../errors.ts';
-import { createConnection, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
+import { createConnection, type ConnectionDefaults, type HttpResponse, type RequestOptions } from '../../http/connection.ts';
 import { encodeRfc3986 } from '../../http/serialize.ts';
 import { azureSharedKeySigner, serviceSasQuery, type AzureSharedKeyCredentials } from '../../http/signers/azure-shared-key.ts';
 import { DRIVER_NAME, parseAzureBlobError } from './errors.ts';
@@ -19,6 +19,8 @@ export interface AzureBlobClientOptions {
   credentials: AzureSharedKeyCredentials;
   recordCall: (operation: string) => void;
   now: () => Date;
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
+  http?: ConnectionDefaults | undefined;
 }
 
 /** A request addressed to a container (and blob), or to the service when `container` is absent. */
@@ -48,6 +50,7 @@ export function createAzureBlobClient(opts: AzureBlobClientOptions): AzureBlobCl
     parseError: parseAzureBlobError,
     requestIdHeaders: ['x-ms-request-id'],
     now: opts.now,
+    defaults: opts.http,
   });
   return {
     request<T>(req: BlobRequest) {

@@ -74,6 +74,7 @@ export const azureBlobProvider: ProviderDefinition = {
       credentials: { accountName, accountKey: (account.credentials.accountKey ?? '').trim() },
       recordCall: (operation) => ctx.recordCall(operation),
       now: () => ctx.now(),
+      http: ctx.http,
     });
     const storage = azureBlobStorageDriver({ client, blockSizeBytes: options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE });
     return { storage, close: () => client.close() };

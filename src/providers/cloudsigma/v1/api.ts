@@ -49,6 +49,7 @@ export function createCs1Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs1
       now: ctx.now,
       retry: deps.retry,
       sleep: deps.sleep,
+      defaults: ctx.http,
     }));
   const call = async (operation: string, path: string, method: 'GET' | 'POST', body: KvPairs | undefined, extraSecrets: string[]) => {
     try {

@@ -75,6 +75,7 @@ export function createCs2Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs2
       retry: deps.retry,
       sleep: deps.sleep,
       parseError: parseCloudSigma2Error,
+      defaults: ctx.http,
     }));
   return {
     region: ctx.region,

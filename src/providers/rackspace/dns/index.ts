@@ -22,6 +22,7 @@ import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type Open
 import { RACKSPACE_AUTH_URL } from '../../openstack/nova/index.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { DRIVER_NAME, rackspaceDnsDriver } from './dns.ts';
+import { sleep as callSleep } from '../../call-scope.ts';
 
 export { DRIVER_NAME, RACKSPACE_RECORD_TYPES } from './dns.ts';
 
@@ -54,11 +55,12 @@ export const rackspaceDnsProvider: ProviderDefinition = createRackspaceDnsProvid
 /** One account; `ctx.account.endpoint`, when set, is the Cloud DNS endpoint with the account number. */
 export function createRackspaceDnsInstance(ctx: DriverContext, deps: RackspaceDnsDeps = {}): ProviderInstance {
   const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'rax:dns', defaultAuthUrl: RACKSPACE_AUTH_URL });
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // why: the call's deadline ends the wait (src/providers/call-scope.ts)
+  const sleep = deps.sleep ?? callSleep;
   let conn: Promise<Connection> | undefined;
   const open = () =>
     (conn ??= requireEndpoint(auth, DRIVER_NAME, 'rax:dns', undefined, 'endpoint')
-      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseRackspaceDnsError }))
+      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseRackspaceDnsError, defaults: ctx.http }))
       .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
   return {
     dns: rackspaceDnsDriver(open, { pageSize: deps.pageSize ?? 100, pollIntervalMs: deps.pollIntervalMs ?? 1000, waitTimeoutMs: deps.waitTimeoutMs ?? 120_000, sleep, now: ctx.now }),
