@@ -22,6 +22,12 @@ export interface Counter {
   sum(match?: Labels): number;
 }
 
+/** One labelled value of a gauge. */
+export interface GaugeSample {
+  labels: Labels;
+  value: number;
+}
+
 export interface Histogram {
   observe(labels: Labels, value: number): void;
 }
@@ -29,16 +35,25 @@ export interface Histogram {
 export interface Metrics {
   counter(name: string, help: string): Counter;
   histogram(name: string, help: string, buckets?: number[]): Histogram;
-  /** a gauge whose value is read at each render; registering a name again replaces its reader */
-  gauge(name: string, help: string, read: () => number): void;
+  /**
+   * A gauge whose value is read at each render (one number, or one sample per label set);
+   * registering a name again replaces its reader.
+   */
+  gauge(name: string, help: string, read: () => number | readonly GaugeSample[]): void;
   render(): string;
 }
 
 export function createMetrics(): Metrics {
   const blocks: (() => string)[] = [];
-  const gauges = new Map<string, { help: string; read: () => number }>();
+  const gauges = new Map<string, { help: string; read: () => number | readonly GaugeSample[] }>();
   blocks.push(() =>
-    [...gauges].map(([name, g]) => `# HELP ${name} ${g.help}\n# TYPE ${name} gauge\n${name} ${g.read()}`).join('\n'),
+    [...gauges]
+      .map(([name, g]) => {
+        const read = g.read();
+        const lines = typeof read === 'number' ? [`${name} ${read}`] : read.map((s) => `${name}${renderLabels(s.labels)} ${s.value}`);
+        return [`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, ...lines].join('\n');
+      })
+      .join('\n'),
   );
   return {
     gauge(name, help, read) {

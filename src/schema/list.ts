@@ -10,7 +10,7 @@ import type { Context, ProviderFailure } from '../context.ts';
 import type { UnsupportedError } from '../providers/errors.ts';
 import type { Service } from '../providers/types.ts';
 import { fanOut, pathOf, recordFailure, selectAccounts, targetsOf, type InAccount } from '../resolvers/fan-out.ts';
-import { paginate, type KeyPart, type Ordering, type PageArgs } from '../resolvers/paginate.ts';
+import { paginateLists, type KeyPart, type Ordering, type PageArgs } from '../resolvers/paginate.ts';
 import type { AccountRuntime } from '../runtime.ts';
 import { Account } from './account.ts';
 import { emptyConnection, type ConnectionShape } from './connection.ts';
@@ -80,11 +80,11 @@ export async function resolveList<T extends object, F extends BaseFilter, O>(
       return !error;
     });
   }
-  const { items, failures } = await fanOut(ctx, path, targetsOf(accounts, filter?.regions), spec.field, (account, region) =>
+  const { lists, failures } = await fanOut(ctx, path, targetsOf(accounts, filter?.regions), spec.field, (account, region) =>
     spec.fetch(ctx, account, region, filter),
   );
-  const kept = filter && spec.match ? items.filter((i) => spec.match!(i, filter)) : items;
-  return { ...paginate(kept, orderingOf(spec, args.orderBy), args), failures: [...refused, ...failures] };
+  const match = filter && spec.match ? (i: InAccount<T>) => spec.match!(i, filter) : undefined;
+  return { ...(await paginateLists(lists, orderingOf(spec, args.orderBy), args, match)), failures: [...refused, ...failures] };
 }
 
 function orderingOf<T extends object, F extends BaseFilter, O>(spec: ListSpec<T, F, O>, order: O | null | undefined): Ordering<InAccount<T>> {
