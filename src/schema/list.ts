@@ -36,6 +36,11 @@ export interface ListSpec<T extends object, F extends BaseFilter, O = never> {
   unsupported?: (account: AccountRuntime) => UnsupportedError | undefined;
   /** one (account, region)'s items; the filter is there to narrow the upstream call where an API can */
   fetch: (ctx: Context, account: AccountRuntime, region: string | null, filter: F | undefined) => Promise<readonly T[]>;
+  /**
+   * The part of the filter `fetch` passes upstream (its loader key); lists that filter only
+   * locally leave it out. Documents are priced by the distinct listings they can make (src/plugins/use-listing-cost.ts).
+   */
+  upstreamFilter?: (filter: F | undefined) => unknown;
   /** the filter's type-specific conditions (accounts and regions are applied before fetching) */
   match?: (item: InAccount<T>, filter: F) => boolean;
   /** what identifies an item within its account and region, e.g. [id] */
@@ -94,8 +99,12 @@ function orderingOf<T extends object, F extends BaseFilter, O>(spec: ListSpec<T,
   return { tag: `${spec.field}:${tag}`, key: (i) => [...key(i), ...identity(i)], descending: [descending] };
 }
 
+/** Every list field (the same name on Query and Account), for pricing documents by their listings. */
+export const LIST_SPECS = new Map<string, Pick<ListSpec<object, BaseFilter>, 'service' | 'unsupported' | 'upstreamFilter'>>();
+
 /** Registers `Query.<field>` and `Account.<field>`, both answered by resolveList. */
 export function defineList<T extends object, F extends BaseFilter, O = never>(spec: ListSpec<T, F, O>): void {
+  LIST_SPECS.set(spec.field, { service: spec.service, unsupported: spec.unsupported, upstreamFilter: spec.upstreamFilter as ((f: BaseFilter | undefined) => unknown) | undefined });
   const argsOf = (arg: ArgBuilder<Types>) => ({
     filter: arg({ type: spec.filter }),
     ...(spec.order ? { orderBy: arg({ type: spec.order.input }) } : {}),

@@ -275,3 +275,45 @@ describe('isolation: a heavy query does not stall other clients', () => {
     expect(order.indexOf('heavy')).toBe(2);
   });
 });
+
+describe('isolation: the cost limit bounds the distinct listings of one request', () => {
+  let t: TestApp;
+  const accounts = ['a1', 'a2', 'a3', 'a4', 'a5'];
+  beforeAll(async () => {
+    // why: aliases raised so that the cost limit (default 250,000, 500 per listing) is the bound under test
+    t = await startTestApp({
+      accounts: accounts.map((id) => ({ id, driver: 'sandbox', cacheTtlMs: 0 })),
+      server: { limits: { aliases: 300, rateLimit: false } },
+    });
+  });
+  afterAll(() => t.stop());
+
+  const listImages = () => accounts.reduce((n, id) => n + t.calls(id, 'listImages'), 0);
+  const distinct = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `i${i}: images(filter: { name: "image-${i}" }) { totalCount }`).join(' ')} }`;
+
+  it('refuses, before any call, a query whose distinct arguments would make more listings than the cost allows', async () => {
+    const before = listImages();
+    // 101 filters x 5 accounts = 505 listings, 252,500 > 250,000
+    const r = await t.gql(distinct(101));
+    expect(r.data ?? null).toBeNull();
+    expect(r.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(r.errors?.[0]?.message).toContain('505 upstream listings');
+    expect(r.errors?.[0]?.message).toContain('server.limits.cost');
+    expect(listImages()).toBe(before);
+  });
+
+  it('lets one through within the bound, and makes exactly the listings it was priced at', async () => {
+    const before = listImages();
+    const r = await t.gql(distinct(40));
+    expect(r.errors).toBeUndefined();
+    expect(listImages() - before).toBe(200);
+  });
+
+  it('prices the same arguments under many aliases as one listing per account', async () => {
+    const before = listImages();
+    const same = `{ ${Array.from({ length: 120 }, (_, i) => `i${i}: images(filter: { name: "ubuntu" }) { totalCount }`).join(' ')} }`;
+    const r = await t.gql(same);
+    expect(r.errors).toBeUndefined();
+    expect(listImages() - before).toBe(5);
+  });
+});
