@@ -54,7 +54,10 @@ export interface DeadlineOptions {
   timeoutMs: number;
   /** the error the call fails with when the deadline fires (also the abort reason) */
   onTimeout: () => Error;
-  /** true: the call is not bound to the enclosing call's signal (shared work), only to its own deadline */
+  /**
+   * true: not aborted with the enclosing call when that one fails (shared work); it still ends by
+   * the enclosing call's deadline, when that comes first
+   */
   detached?: boolean | undefined;
 }
 
