@@ -5,6 +5,7 @@ import type { SkygraphError } from './providers/errors.ts';
 import type { Transfers } from './http/transfers.ts';
 import type { Services } from './services.ts';
 import type { Principal } from './http/auth.ts';
+import { createPacedLists, type PacedLists } from './resolvers/pace.ts';
 
 /** One provider that failed during a fan-out; returned in `failures` and in top-level errors. */
 export interface ProviderFailure {
@@ -29,10 +30,13 @@ export interface Context {
   origin: string;
   /** who is calling (the bearer token's name and scope) */
   principal?: Principal | undefined;
+  /** long lists handed to GraphQL a chunk per turn of the event loop, with the loaders' batches waiting for them */
+  pace: PacedLists;
 }
 
 export function createContext(runtime: Runtime, services: Services, transfers: Transfers, origin: string, principal?: Principal): Context {
-  return { runtime, services, loaders: createLoaders(runtime), failures: [], transfers, origin, principal };
+  const pace = createPacedLists();
+  return { runtime, services, loaders: createLoaders(runtime, { batchScheduleFn: pace.schedule }), failures: [], transfers, origin, principal, pace };
 }
 
 /**
@@ -41,7 +45,8 @@ export function createContext(runtime: Runtime, services: Services, transfers: T
  * failures left over from the previous event.
  */
 export function freshContext(ctx: Context): Context {
-  ctx.loaders = createLoaders(ctx.runtime);
+  ctx.pace = createPacedLists();
+  ctx.loaders = createLoaders(ctx.runtime, { batchScheduleFn: ctx.pace.schedule });
   ctx.failures = [];
   return ctx;
 }

@@ -27,14 +27,20 @@ export interface Histogram {
   observe(labels: Labels, value: number): void;
 }
 
+/** One labelled value of a series read at render. */
+export interface GaugeSample {
+  labels: Labels;
+  value: number;
+}
+
 /** What a collected series reads at each render: one value, or one per label set. */
-export type Reading = number | readonly { labels: Labels; value: number }[];
+export type Reading = number | readonly GaugeSample[];
 
 export interface Metrics {
   counter(name: string, help: string): Counter;
   histogram(name: string, help: string, buckets?: number[]): Histogram;
-  /** a gauge whose value is read at each render; registering a name again replaces its reader */
-  gauge(name: string, help: string, read: () => number): void;
+  /** a gauge read at each render (one value, or one per label set); registering a name again replaces its reader */
+  gauge(name: string, help: string, read: () => Reading): void;
   /** a series read at each render, of either type (a counter for totals kept elsewhere); registering a name again replaces it */
   collect(name: string, help: string, type: 'gauge' | 'counter', read: () => Reading): void;
   render(): string;

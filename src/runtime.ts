@@ -1,6 +1,7 @@
 /**
  * The runtime: one provider instance per (account, region), created once at start and shared
- * by every request, plus the metrics and logger they report to.
+ * by every request, plus the metrics and logger they report to. Each account has its deadline
+ * (withDeadline) and its connection slots (maxConcurrency), shared by all its instances.
  */
 import type {
   AccountConfig,
@@ -13,14 +14,16 @@ import type {
   Logger,
 } from './providers/types.ts';
 import { loadProvider } from './providers/registry.ts';
-import { NotFoundError, UnsupportedError } from './providers/errors.ts';
+import { NotFoundError, TimeoutError, UnsupportedError } from './providers/errors.ts';
+import { runWithDeadline } from './providers/call-scope.ts';
+import { createLimiter, type ConcurrencyLimiter } from './providers/http/limiter.ts';
 import { createMetrics, type Counter, type Histogram, type Metrics } from './metrics.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { createCallObserver } from './observe.ts';
 import type { Tracing } from './tracing.ts';
 import { createLogger } from './logger.ts';
 import { createResultCache, type ResultCache } from './loaders/result-cache.ts';
-import type { SkygraphConfig } from './config/index.ts';
+import { DEFAULT_MAX_CONCURRENCY, type SkygraphConfig } from './config/index.ts';
 import type { ConnectionDefaults } from './providers/http/connection.ts';
 
 export interface AccountRuntime {
@@ -33,6 +36,14 @@ export interface AccountRuntime {
   storage(region: string | null): StorageDriver;
   loadBalancer(region: string | null): LoadBalancerDriver;
   dns(region: string | null): DnsDriver;
+  /**
+   * Runs `fn` under the account's deadline (timeoutMs): past it, the answer is a TimeoutError and
+   * the upstream requests `fn` made are aborted. `detached`: bound only to its own deadline, not
+   * to the enclosing call (work other callers share, such as a cached listing).
+   */
+  withDeadline<T>(operation: string, fn: () => Promise<T>, opts?: { detached?: boolean }): Promise<T>;
+  /** the account's connection slots (maxConcurrency), shared by all its connections */
+  slots: ConcurrencyLimiter;
 }
 
 export interface Runtime {
@@ -72,6 +83,15 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
     return account ? { ttlMs: account.config.cacheTtlMs ?? 0 } : undefined;
   });
   metrics.gauge('skygraph_result_cache_entries', 'Provider listings held in the result cache shared by requests', () => cache.size());
+  metrics.gauge('skygraph_upstream_slots', 'Connection slots of each account (maxConcurrency): requests open upstream (in_use) and waiting for a slot (queued)', () =>
+    [...accounts.values()].flatMap((a) => {
+      const { inUse, queued } = a.slots.stats();
+      return [
+        { labels: { account: a.config.id, state: 'in_use' }, value: inUse },
+        { labels: { account: a.config.id, state: 'queued' }, value: queued },
+      ];
+    }),
+  );
   const instances: ProviderInstance[] = [];
 
   for (const config_ of config.accounts) {
@@ -80,6 +100,10 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
     const regions: (string | null)[] = config_.regions.length ? config_.regions : [null];
     const byRegion = new Map<string | null, ProviderInstance>();
     const observe = createCallObserver({ account: config_.id, provider: definition.name, errors: upstreamErrors, tracing: opts.tracing });
+    const slots = createLimiter(config_.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
+    // why: one set of slots for every connection of the account, whatever region or service
+    // why: connections skip retry waits that would end past the account's deadline
+    const http: ConnectionDefaults = { ...opts.http, observe, limiter: slots, deadlineMs: config_.timeoutMs };
     for (const region of regions) {
       const instance = definition.create({
         account: config_,
@@ -87,8 +111,7 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
         recordCall: (operation) => upstreamCalls.inc({ account: config_.id, operation }),
         now: opts.now ?? (() => new Date()),
         logger,
-        // why: connections skip retry waits that would end past the account's deadline
-        http: { ...opts.http, observe, deadlineMs: config_.timeoutMs },
+        http,
       });
       byRegion.set(region, instance);
       instances.push(instance);
@@ -109,6 +132,16 @@ export async function createRuntime(config: SkygraphConfig, opts: RuntimeOptions
       storage: (region) => instance(region).storage ?? throwIt(unsupported('storage')),
       loadBalancer: (region) => instance(region).loadBalancer ?? throwIt(unsupported('load balancer')),
       dns: (region) => instance(region).dns ?? throwIt(unsupported('DNS')),
+      withDeadline: (operation, fn, o) =>
+        runWithDeadline(
+          {
+            timeoutMs: config_.timeoutMs,
+            onTimeout: () => new TimeoutError(`${operation} took longer than ${config_.timeoutMs} ms`, { provider: definition.name }),
+            detached: o?.detached,
+          },
+          fn,
+        ),
+      slots,
     });
   }
 

@@ -27,6 +27,7 @@ import { createOriginPolicy } from './http/origin.ts';
 import { createRateLimiter, UNLIMITED } from './http/rate-limit.ts';
 import { usePartialFailures } from './plugins/use-partial-failures.ts';
 import { useLimits } from './plugins/use-limits.ts';
+import { useListingCost } from './plugins/use-listing-cost.ts';
 import { useScopes } from './plugins/use-scopes.ts';
 import { auditMutations } from './plugins/audit.ts';
 import { maskError } from './plugins/mask-error.ts';
@@ -109,7 +110,7 @@ export async function buildApp(config: SkygraphConfig, opts: AppOptions = {}): P
     renderGraphiQL: (options) => graphiql.render(options),
     maskedErrors: { maskError: maskError(logger) },
     logging: false,
-    plugins: [...(tracing ? [useTracing(tracing)] : []), useCsrfOnWrites(), ...useLimits(settings.limits), useScopes(logger), usePartialFailures()],
+    plugins: [...(tracing ? [useTracing(tracing)] : []), useCsrfOnWrites(), ...useLimits(settings.limits), useListingCost(settings.limits.cost, runtime), useScopes(logger), usePartialFailures()],
     context: ({ request }) => createContext(runtime, services, transfers, publicUrl, auth.authenticate(request.headers.get('authorization'))) as never,
   });
 

@@ -72,25 +72,28 @@ export function createServices(runtime: Runtime, opts: ServicesOptions = {}): Se
       return account.regions.map((region) => ({ region }));
     },
     // why: what a poll lists is the freshest there is; requests read it from the result cache
-    list: async (accountId, region, kind) => {
+    list: (accountId, region, kind) => {
       const account = runtime.account(accountId);
       const { cache } = runtime;
       const since = cache.generation(accountId);
-      if (kind === 'node') {
-        const nodes = await account.compute(region).listNodes();
-        cache.put(accountId, region, 'listNodes', null, nodes, since);
-        return nodes.map(nodeResource);
-      }
-      const driver = account.loadBalancer(region);
-      const balancers = await driver.listBalancers();
-      cache.put(accountId, region, 'listBalancers', null, balancers, since);
-      return Promise.all(
-        balancers.map(async (b) => {
-          const members = await driver.listMembers(b.id);
-          cache.put(accountId, region, 'listMembers', b.id, members, since);
-          return balancerResource(b, members);
-        }),
-      );
+      // why: under the account's deadline like any call, so a hanging upstream cannot stall the poller
+      return account.withDeadline(kind === 'node' ? 'poll nodes' : 'poll loadBalancers', async () => {
+        if (kind === 'node') {
+          const nodes = await account.compute(region).listNodes();
+          cache.put(accountId, region, 'listNodes', null, nodes, since);
+          return nodes.map(nodeResource);
+        }
+        const driver = account.loadBalancer(region);
+        const balancers = await driver.listBalancers();
+        cache.put(accountId, region, 'listBalancers', null, balancers, since);
+        return Promise.all(
+          balancers.map(async (b) => {
+            const members = await driver.listMembers(b.id);
+            cache.put(accountId, region, 'listMembers', b.id, members, since);
+            return balancerResource(b, members);
+          }),
+        );
+      });
     },
   });
   const gauges = [

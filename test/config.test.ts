@@ -85,6 +85,20 @@ describe('config', () => {
     expect(text).not.toContain('hunter2');
   });
 
+  it('takes maxConcurrency per account (default 16), naming the file, account and field when it is wrong', async () => {
+    const ok = await loadConfig(write('slots.yaml', 'accounts:\n  - { id: a, driver: sandbox }\n  - { id: b, driver: sandbox, maxConcurrency: 4 }\n'), {});
+    expect(ok.accounts.map((a) => a.maxConcurrency)).toEqual([16, 4]);
+    const err = await problems(
+      ['accounts:', '  - { id: zero, driver: sandbox, maxConcurrency: 0 }', '  - { id: huge, driver: sandbox, maxConcurrency: 5000 }', '  - { id: text, driver: sandbox, maxConcurrency: "8" }'].join('\n'),
+      {},
+      'slots-bad.yaml',
+    );
+    expect(err.message).toContain(path.join(dir, 'slots-bad.yaml'));
+    for (const [i, id] of ['zero', 'huge', 'text'].entries()) {
+      expect(err.message).toContain(`accounts[${i}] (id "${id}"): field "maxConcurrency" must be an integer from 1 to 1024 (upstream requests open at once)`);
+    }
+  });
+
   it('does not quote the offending line of a broken YAML file', async () => {
     const err = await problems('accounts:\n  - id: x\n    credentials: { password: "unterminated-secret\n');
     expect(err.message).toMatch(/not valid YAML/);

@@ -43,6 +43,9 @@ export const DEFAULT_POLL_INTERVAL_MS = 5000;
 export const MIN_POLL_INTERVAL_MS = 250;
 export const DEFAULT_ACCOUNT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CACHE_TTL_MS = 5000;
+/** an account's upstream requests open at once, over all its regions and services (one undici pool's worth) */
+export const DEFAULT_MAX_CONCURRENCY = 16;
+export const MAX_MAX_CONCURRENCY = 1024;
 
 /** The accounts used when no config file exists: an in-memory cloud and a folder of buckets. */
 export function embeddedDefault(): Record<string, unknown> {
@@ -135,7 +138,7 @@ export async function validateConfig(
 }
 
 const ACCOUNT_FIELDS = new Set([
-  'id', 'driver', 'region', 'regions', 'credentials', 'endpoint', 'options', 'pollIntervalMs', 'timeoutMs', 'cacheTtlMs', 'profile', 'cloud',
+  'id', 'driver', 'region', 'regions', 'credentials', 'endpoint', 'options', 'pollIntervalMs', 'timeoutMs', 'cacheTtlMs', 'maxConcurrency', 'profile', 'cloud',
 ]);
 
 async function validateAccount(entry: unknown, i: number, problems: string[]): Promise<AccountConfig | undefined> {
@@ -213,6 +216,10 @@ async function validateAccount(entry: unknown, i: number, problems: string[]): P
   if (timeoutMs === undefined || timeoutMs < 1) bad('timeoutMs', 'must be a positive integer (milliseconds)');
   const cacheTtlMs = intField(entry.cacheTtlMs, DEFAULT_CACHE_TTL_MS);
   if (cacheTtlMs === undefined || cacheTtlMs < 0) bad('cacheTtlMs', 'must be an integer of at least 0 (milliseconds; 0 turns the cache off)');
+  const maxConcurrency = intField(entry.maxConcurrency, DEFAULT_MAX_CONCURRENCY);
+  if (maxConcurrency === undefined || maxConcurrency < 1 || maxConcurrency > MAX_MAX_CONCURRENCY) {
+    bad('maxConcurrency', `must be an integer from 1 to ${MAX_MAX_CONCURRENCY} (upstream requests open at once)`);
+  }
 
   if (problems.length > before || !definition) return undefined;
   const account: AccountConfig = {
@@ -225,6 +232,7 @@ async function validateAccount(entry: unknown, i: number, problems: string[]): P
     pollIntervalMs: pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     timeoutMs: timeoutMs ?? DEFAULT_ACCOUNT_TIMEOUT_MS,
     cacheTtlMs: cacheTtlMs ?? DEFAULT_CACHE_TTL_MS,
+    maxConcurrency: maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
   };
   for (const p of definition.validate?.(account) ?? []) problems.push(`${label}: ${p}`);
   return account;

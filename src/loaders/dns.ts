@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DnsDriver, DnsRecord, Zone } from '../providers/types.ts';
-import { once, perKey, type Cached } from './util.ts';
+import { once, perKey, type Batching, type Cached } from './util.ts';
 
 export interface DnsLoaders {
   zones: () => Promise<Zone[]>;
@@ -12,13 +12,16 @@ export interface DnsLoaders {
   currentRecords: (zoneId: string) => Promise<DnsRecord[]>;
 }
 
-export function createDnsLoaders(driver: DnsDriver, cached: Cached): DnsLoaders {
+export function createDnsLoaders(driver: DnsDriver, cached: Cached, batching: Batching = {}): DnsLoaders {
   const zones = once(async () => {
     const list = await cached.get('listZones', null, () => driver.listZones());
     for (const z of list) zone.prime(z.id, z);
     return list;
   });
-  const zone = new DataLoader<string, Zone>((ids) => Promise.all(ids.map((id) => driver.getZone(id).catch((e: unknown) => e as Error))));
+  const zone = new DataLoader<string, Zone>(
+    (ids) => Promise.all(ids.map((id) => cached.call('getZone', () => driver.getZone(id)).catch((e: unknown) => e as Error))),
+    batching,
+  );
   const records = perKey((zoneId: string) => cached.get('listRecords', zoneId, () => driver.listRecords(zoneId)));
   const currentRecords = perKey((zoneId: string) => cached.refresh('listRecords', zoneId, () => driver.listRecords(zoneId)));
   return { zones, zone, records, currentRecords };

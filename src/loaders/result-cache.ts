@@ -3,7 +3,13 @@
  * arguments), kept for the account's `cacheTtlMs`. Concurrent askers of the same listing share
  * one upstream call; a mutation on the account drops its entries (and any listing still in flight
  * from before it); a live poll stores what it just listed, so dashboards read what polls see.
+ *
+ * A shared listing runs under a deadline of its own (the loaders make it so), which began with
+ * the asker that started it. An asker that joined later and still has time when that deadline
+ * aborts the listing asks once more, rather than failing before its own deadline.
  */
+import { callSignal } from '../providers/call-scope.ts';
+import { TimeoutError } from '../providers/errors.ts';
 
 /** The cache's view of an account: its id and how long its listings stay fresh. */
 export interface CachePolicy {
@@ -61,33 +67,47 @@ export function createResultCache(policy: (account: string) => CachePolicy | und
     if (entries.size > MAX_ENTRIES_PER_ACCOUNT) entries.delete(entries.keys().next().value!);
   };
 
-  return {
-    get<T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>): Promise<T> {
-      if (ttl(account) <= 0) return fetch();
-      const b = bucket(account);
-      const key = keyOf(region, operation, args);
-      const found = b.entries.get(key);
-      if (found && fresh(account, found)) return found.promise as Promise<T>;
-      const generation = b.generation;
-      const entry: Entry = { promise: Promise.resolve(), settled: false, value: undefined, at: clock() };
-      entry.promise = fetch().then(
-        (value) => {
-          // why: a mutation since the fetch started may have changed what it listed
-          if (b.generation !== generation || b.entries.get(key) !== entry) {
-            if (b.entries.get(key) === entry) b.entries.delete(key);
-            return value;
-          }
-          Object.assign(entry, { settled: true, value, at: clock() });
-          return value;
-        },
-        (err: unknown) => {
+  /** `entry`'s answer for an asker that joined it while in flight; `again` asks anew */
+  const join = <T>(entry: Entry, again: () => Promise<T>): Promise<T> => {
+    const signal = callSignal();
+    return (entry.promise as Promise<T>).catch((err: unknown) => {
+      if (err instanceof TimeoutError && signal && !signal.aborted) return again();
+      throw err;
+    });
+  };
+
+  const get = <T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>, joinedBefore: boolean): Promise<T> => {
+    if (ttl(account) <= 0) return fetch();
+    const b = bucket(account);
+    const key = keyOf(region, operation, args);
+    const found = b.entries.get(key);
+    if (found && fresh(account, found)) {
+      if (found.settled || joinedBefore) return found.promise as Promise<T>;
+      return join(found, () => get(account, region, operation, args, fetch, true));
+    }
+    const generation = b.generation;
+    const entry: Entry = { promise: Promise.resolve(), settled: false, value: undefined, at: clock() };
+    entry.promise = fetch().then(
+      (value) => {
+        // why: a mutation since the fetch started may have changed what it listed
+        if (b.generation !== generation || b.entries.get(key) !== entry) {
           if (b.entries.get(key) === entry) b.entries.delete(key);
-          throw err;
-        },
-      );
-      store(account, key, entry);
-      return entry.promise as Promise<T>;
-    },
+          return value;
+        }
+        Object.assign(entry, { settled: true, value, at: clock() });
+        return value;
+      },
+      (err: unknown) => {
+        if (b.entries.get(key) === entry) b.entries.delete(key);
+        throw err;
+      },
+    );
+    store(account, key, entry);
+    return entry.promise as Promise<T>;
+  };
+
+  return {
+    get: (account, region, operation, args, fetch) => get(account, region, operation, args, fetch, false),
     async refresh<T>(account: string, region: string | null, operation: string, args: unknown, fetch: () => Promise<T>): Promise<T> {
       const since = bucket(account).generation;
       const value = await fetch();

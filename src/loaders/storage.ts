@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Container, StorageDriver, StorageObject } from '../providers/types.ts';
 import { NotFoundError } from '../providers/errors.ts';
-import { once, type Cached } from './util.ts';
+import { once, type Batching, type Cached } from './util.ts';
 
 export interface StorageLoaders {
   containers: () => Promise<Container[]>;
@@ -10,16 +10,19 @@ export interface StorageLoaders {
   object: DataLoader<readonly [string, string], StorageObject, string>;
 }
 
-export function createStorageLoaders(driver: StorageDriver, cached: Cached): StorageLoaders {
+export function createStorageLoaders(driver: StorageDriver, cached: Cached, batching: Batching = {}): StorageLoaders {
   const containers = once(async () => {
     const list = await cached.get('listContainers', null, () => driver.listContainers());
     for (const c of list) container.prime(c.name, c);
     return list;
   });
-  const container = new DataLoader<string, Container>((names) => Promise.all(names.map((n) => driver.getContainer(n).catch((e: unknown) => toError(e)))));
+  const container = new DataLoader<string, Container>((names) =>
+    Promise.all(names.map((n) => cached.call('getContainer', () => driver.getContainer(n)).catch((e: unknown) => toError(e)))),
+    batching,
+  );
   const object = new DataLoader<readonly [string, string], StorageObject, string>(
-    (keys) => Promise.all(keys.map(([c, n]) => driver.getObject(c, n).catch((e: unknown) => toError(e)))),
-    { cacheKeyFn: (k) => JSON.stringify(k) },
+    (keys) => Promise.all(keys.map(([c, n]) => cached.call('getObject', () => driver.getObject(c, n)).catch((e: unknown) => toError(e)))),
+    { ...batching, cacheKeyFn: (k) => JSON.stringify(k) },
   );
   return { containers, container, object };
 }

@@ -478,6 +478,11 @@ export interface AccountConfig {
   timeoutMs: number;
   /** how long listings stay in the result cache shared by requests (ms); 0 turns it off; the config sets it (default 5000) */
   cacheTtlMs?: number | undefined;
+  /**
+   * upstream requests of the account open at once, over all its regions and services; the rest
+   * wait for a slot (within their deadline); the config sets it (default 16)
+   */
+  maxConcurrency?: number | undefined;
 }
 
 /** What the core hands a driver when it creates one. Tests pass their own. */

@@ -2,12 +2,16 @@
  * Calls into accounts: `callAccount` runs one driver call under the account's deadline and
  * records the outcome in the account's health; `fanOut` runs one operation on every selected
  * (account, region) in parallel and keeps what succeeded next to what failed.
+ *
+ * The deadline is a call scope (src/providers/call-scope.ts): when it fires, the call answers
+ * TIMEOUT at once and the upstream requests it made are aborted, their sockets freed.
  */
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context, ProviderFailure } from '../context.ts';
 import type { AccountRuntime } from '../runtime.ts';
 import type { Service } from '../providers/types.ts';
-import { InvalidInputError, TimeoutError, toSkygraphError, type ErrorCode } from '../providers/errors.ts';
+import { InvalidInputError, toSkygraphError, type ErrorCode } from '../providers/errors.ts';
+import { pacer, type Pacer } from './pace.ts';
 
 /** A model tagged with where it came from, so its global id and links can be built. */
 export type InAccount<T> = T & { readonly $account: string; readonly $region: string | null };
@@ -38,22 +42,6 @@ export function selectAccounts(ctx: Context, ids: readonly string[] | null | und
   });
 }
 
-/** Runs `fn` under the account's deadline; a slow provider becomes a TimeoutError, not a hang. */
-export async function withDeadline<T>(account: AccountRuntime, operation: string, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TimeoutError(`${operation} took longer than ${account.config.timeoutMs} ms`, { provider: account.definition.name })),
-      account.config.timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([fn(), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Errors that say the caller asked for something wrong, not that the account is unwell. */
 const CALLER_ERRORS: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'INVALID_INPUT', 'CONFLICT', 'UNSUPPORTED']);
 
@@ -65,7 +53,8 @@ export interface CallOptions {
 }
 
 /**
- * One call into an account: under its deadline, with the outcome recorded in Account.health
+ * One call into an account: under its deadline (aborting what is still upstream when it
+ * fires), with the outcome recorded in Account.health
  * (a provider-side failure counts against it; not-found and bad input do not), and for
  * mutations the account's cached results dropped, whether the change succeeded or not.
  */
@@ -73,7 +62,7 @@ export async function callAccount<T>(ctx: Context, account: AccountRuntime, oper
   const source = `${opts.region ?? ''}:${operation}`;
   const id = account.config.id;
   try {
-    const value = await withDeadline(account, operation, fn);
+    const value = await account.withDeadline(operation, fn);
     ctx.services.health.record(id, source, null);
     return value;
   } catch (err) {
@@ -114,7 +103,8 @@ export function recordFailure(
 }
 
 export interface FanOutResult<T> {
-  items: InAccount<T>[];
+  /** what each (account, region) that answered listed, tagged with where it came from */
+  lists: readonly (readonly InAccount<T>[])[];
   failures: ProviderFailure[];
 }
 
@@ -138,18 +128,44 @@ export async function fanOut<T extends object>(
   operation: string,
   fn: (account: AccountRuntime, region: string | null) => Promise<readonly T[]>,
 ): Promise<FanOutResult<T>> {
+  const pace = pacer();
   const settled = await Promise.all(
     targets.map(async ({ account, region }) => {
       try {
         const items = await callAccount(ctx, account, operation, () => fn(account, region), { region });
-        return { items: items.map((i) => scope(i, account.config.id, region)) };
+        return { items: await scopeAll(items, account.config.id, region, pace) };
       } catch (err) {
         return { failure: recordFailure(ctx, account, region, path, err) };
       }
     }),
   );
   return {
-    items: settled.flatMap((s) => s.items ?? []),
+    lists: settled.flatMap((s) => (s.items ? [s.items] : [])),
     failures: settled.flatMap((s) => (s.failure ? [s.failure] : [])),
   };
+}
+
+// --- Internal helpers ---
+
+/** Scoped copies of each listing, per (account, region), for as long as the listing lives. */
+const SCOPED = new WeakMap<object, Map<string, readonly object[]>>();
+
+/**
+ * `scope` over a whole listing, giving the event loop turns as it goes. A listing the result
+ * cache hands to many requests is scoped once: its copies are read, never changed, by resolvers.
+ */
+async function scopeAll<T extends object>(items: readonly T[], account: string, region: string | null, pace: Pacer): Promise<readonly InAccount<T>[]> {
+  const target = JSON.stringify([account, region]);
+  let byTarget = SCOPED.get(items);
+  const known = byTarget?.get(target) as InAccount<T>[] | undefined;
+  if (known) return known;
+  const out: InAccount<T>[] = [];
+  for (const item of items) {
+    out.push(scope(item, account, region));
+    const turn = pace.step();
+    if (turn) await turn;
+  }
+  if (!byTarget) SCOPED.set(items, (byTarget = new Map()));
+  byTarget.set(target, out);
+  return out;
 }

@@ -4,6 +4,7 @@
  * requests. Forward (`first`/`after`) and backward (`last`/`before`) paging share one slice.
  */
 import { InvalidInputError } from '../providers/errors.ts';
+import { pacer, type Pacer } from './pace.ts';
 
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
@@ -68,6 +69,36 @@ export function decodeCursor(cursor: string, argument = 'after'): unknown[] {
   throw new InvalidInputError(`argument "${argument}" is not a cursor returned by this API`, { field: argument });
 }
 
+/** Sorts by the ordering, keeps the items between `after` and `before`, then the first or last N. */
+export function paginate<T>(items: readonly T[], ordering: Ordering<T>, args: PageArgs): Page<T> {
+  const { first, last } = checkPageArgs(args);
+  return slice([sortRun(items, ordering)], ordering, args, first, last);
+}
+
+/**
+ * `paginate` over several lists at once (one per account and region, as a fan-out answers),
+ * keeping only the items `match` accepts, without holding the event loop for long: the lists
+ * are sorted in runs of RUN items, with turns of the event loop in between, and the page is
+ * merged from the sorted runs. A list sorted once for an ordering is remembered while it lives
+ * (a listing the result cache hands to many requests), so the next page of it costs a merge.
+ */
+export async function paginateLists<T extends object>(
+  lists: readonly (readonly T[])[],
+  ordering: Ordering<T>,
+  args: PageArgs,
+  match?: (item: T) => boolean,
+): Promise<Page<T>> {
+  const { first, last } = checkPageArgs(args);
+  const pace = pacer();
+  const runs: SortedRun<T>[] = [];
+  for (const list of lists) {
+    for (const run of await sortedRuns(list, ordering, pace)) runs.push(match ? await filterRun(run, match, pace) : run);
+  }
+  return slice(runs, ordering, args, first, last);
+}
+
+// --- Internal helpers ---
+
 function comparePart(x: KeyPart, y: KeyPart): number {
   if (x === y) return 0;
   if (x === null) return 1;
@@ -94,35 +125,130 @@ function cursorKey(cursor: string, argument: string, tag: string, length: number
   return key as KeyPart[];
 }
 
-/** Sorts by the ordering, keeps the items between `after` and `before`, then the first or last N. */
-export function paginate<T>(items: readonly T[], ordering: Ordering<T>, args: PageArgs): Page<T> {
-  const { first, last } = checkPageArgs(args);
+/** Part of a list, sorted: its items and their keys, in order. */
+interface SortedRun<T> {
+  items: readonly T[];
+  keys: readonly (readonly KeyPart[])[];
+}
+
+/** Items sorted at once (a few ms of work). */
+const RUN = 2048;
+
+/** Sorted runs of each list, per ordering tag, for as long as the list lives. */
+const SORTED = new WeakMap<object, Map<string, SortedRun<unknown>[]>>();
+
+async function sortedRuns<T extends object>(list: readonly T[], ordering: Ordering<T>, pace: Pacer): Promise<SortedRun<T>[]> {
+  let byTag = SORTED.get(list);
+  const known = byTag?.get(ordering.tag) as SortedRun<T>[] | undefined;
+  if (known) return known;
+  const runs: SortedRun<T>[] = [];
+  for (let i = 0; i < list.length; i += RUN) {
+    const part = list.length <= RUN ? list : list.slice(i, i + RUN);
+    runs.push(sortRun(part, ordering));
+    await pace.step(part.length);
+  }
+  if (!byTag) SORTED.set(list, (byTag = new Map()));
+  byTag.set(ordering.tag, runs as SortedRun<unknown>[]);
+  return runs;
+}
+
+function sortRun<T>(items: readonly T[], ordering: Ordering<T>): SortedRun<T> {
   const descending = ordering.descending ?? [];
   const keyed = items.map((node) => ({ node, key: ordering.key(node) })).sort((a, b) => compareKeys(a.key, b.key, descending));
-  const width = keyed[0]?.key.length ?? 0;
-  let start = 0;
-  let end = keyed.length;
-  if (args.after && keyed.length) {
+  return { items: keyed.map((k) => k.node), keys: keyed.map((k) => k.key) };
+}
+
+async function filterRun<T>(run: SortedRun<T>, match: (item: T) => boolean, pace: Pacer): Promise<SortedRun<T>> {
+  const items: T[] = [];
+  const keys: (readonly KeyPart[])[] = [];
+  for (let i = 0; i < run.items.length; i++) {
+    const item = run.items[i]!;
+    if (match(item)) {
+      items.push(item);
+      keys.push(run.keys[i]!);
+    }
+  }
+  await pace.step(run.items.length);
+  return { items, keys };
+}
+
+/** The page of the runs' merged order: between the cursors, then the first or last N. */
+function slice<T>(runs: readonly SortedRun<T>[], ordering: Ordering<T>, args: PageArgs, first: number | undefined, last: number | undefined): Page<T> {
+  const descending = ordering.descending ?? [];
+  const total = runs.reduce((n, r) => n + r.items.length, 0);
+  const width = runs.find((r) => r.keys.length > 0)?.keys[0]!.length ?? 0;
+  // per run, the part between the cursors: [lo, hi)
+  let lo = runs.map(() => 0);
+  let hi = runs.map((r) => r.items.length);
+  if (args.after && total) {
     const k = cursorKey(args.after, 'after', ordering.tag, width);
-    const i = keyed.findIndex((x) => compareKeys(x.key, k, descending) > 0);
-    start = i < 0 ? keyed.length : i;
+    lo = runs.map((r) => search(r.keys, (x) => compareKeys(x, k, descending) > 0));
   }
-  if (args.before && keyed.length) {
+  if (args.before && total) {
     const k = cursorKey(args.before, 'before', ordering.tag, width);
-    const i = keyed.findIndex((x) => compareKeys(x.key, k, descending) >= 0);
-    end = Math.max(start, i < 0 ? keyed.length : i);
+    hi = runs.map((r, i) => Math.max(lo[i]!, search(r.keys, (x) => compareKeys(x, k, descending) >= 0)));
   }
+  const start = lo.reduce((a, b) => a + b, 0);
+  const end = hi.reduce((a, b) => a + b, 0);
   const from = last !== undefined ? Math.max(start, end - last) : start;
   const to = first !== undefined ? Math.min(end, start + first) : end;
-  const edges = keyed.slice(from, to).map((k) => ({ node: k.node, cursor: encodeCursor([ordering.tag, ...k.key]) }));
+  const picked = last !== undefined ? merge(runs, hi, lo, to - from, descending, -1).reverse() : merge(runs, lo, hi, to - from, descending, 1);
+  const edges = picked.map(({ node, key }) => ({ node, cursor: encodeCursor([ordering.tag, ...key]) }));
   return {
     edges,
     pageInfo: {
-      hasNextPage: to < keyed.length,
+      hasNextPage: to < total,
       hasPreviousPage: from > 0,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: keyed.length,
+    totalCount: total,
   };
+}
+
+/**
+ * `count` items of the runs in merged order, walking forward from `from` (direction 1, up to
+ * `limit`) or backward from `from` (direction -1, down to `limit`) in each run.
+ */
+function merge<T>(
+  runs: readonly SortedRun<T>[],
+  from: readonly number[],
+  limit: readonly number[],
+  count: number,
+  descending: readonly boolean[],
+  direction: 1 | -1,
+): { node: T; key: readonly KeyPart[] }[] {
+  const at = [...from];
+  const out: { node: T; key: readonly KeyPart[] }[] = [];
+  while (out.length < count) {
+    let best = -1;
+    for (let r = 0; r < runs.length; r++) {
+      const i = direction === 1 ? at[r]! : at[r]! - 1;
+      if (direction === 1 ? i >= limit[r]! : i < limit[r]!) continue;
+      if (best < 0) {
+        best = r;
+        continue;
+      }
+      const j = direction === 1 ? at[best]! : at[best]! - 1;
+      const c = compareKeys(runs[r]!.keys[i]!, runs[best]!.keys[j]!, descending);
+      if (direction === 1 ? c < 0 : c > 0) best = r;
+    }
+    if (best < 0) break;
+    const i = direction === 1 ? at[best]! : at[best]! - 1;
+    out.push({ node: runs[best]!.items[i]!, key: runs[best]!.keys[i]! });
+    at[best] = at[best]! + direction;
+  }
+  return out;
+}
+
+/** The first index whose key satisfies `past` (keys are sorted, so `past` turns true once). */
+function search(keys: readonly (readonly KeyPart[])[], past: (key: readonly KeyPart[]) => boolean): number {
+  let a = 0;
+  let b = keys.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (past(keys[m]!)) b = m;
+    else a = m + 1;
+  }
+  return a;
 }

@@ -32,8 +32,9 @@ export function defineConnection<T>(name: string, nodeRef: ObjectRef<Types, T>, 
   });
   return builder.objectRef<ConnectionShape<T>>(`${name}Connection`).implement({
     fields: (t) => ({
-      edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
-      nodes: t.field({ type: [nodeRef], resolve: (c) => c.edges.map((e) => e.node) as never }),
+      // why: a page of 1,000 is completed a chunk per turn of the event loop (src/resolvers/pace.ts)
+      edges: t.field({ type: [Edge], resolve: (c, _a, ctx) => ctx.pace.paced(c.edges) }),
+      nodes: t.field({ type: [nodeRef], resolve: (c, _a, ctx) => ctx.pace.paced(c.edges.map((e) => e.node)) as never }),
       pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
       totalCount: opts.totalCount
         ? t.int({ nullable: true, description: opts.totalCount, resolve: (c) => c.totalCount })

@@ -44,6 +44,7 @@ defineList({
   connection: ImageConnection,
   filter: ImageFilterInput,
   fetch: (ctx, account, region, f) => ctx.loaders.compute(account.config.id, region).images({ owner: f?.owner ?? undefined, name: f?.name ?? undefined }),
+  upstreamFilter: (f) => ({ owner: f?.owner ?? undefined, name: f?.name ?? undefined }),
   match: (i, f) => !f.name || i.name.toLowerCase().includes(f.name.toLowerCase()),
   identity: (i) => [i.id],
 });

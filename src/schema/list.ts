@@ -10,7 +10,7 @@ import type { Context, ProviderFailure } from '../context.ts';
 import type { UnsupportedError } from '../providers/errors.ts';
 import type { Service } from '../providers/types.ts';
 import { fanOut, pathOf, recordFailure, selectAccounts, targetsOf, type InAccount } from '../resolvers/fan-out.ts';
-import { paginate, type KeyPart, type Ordering, type PageArgs } from '../resolvers/paginate.ts';
+import { paginateLists, type KeyPart, type Ordering, type PageArgs } from '../resolvers/paginate.ts';
 import type { AccountRuntime } from '../runtime.ts';
 import { Account } from './account.ts';
 import { emptyConnection, type ConnectionShape } from './connection.ts';
@@ -36,6 +36,11 @@ export interface ListSpec<T extends object, F extends BaseFilter, O = never> {
   unsupported?: (account: AccountRuntime) => UnsupportedError | undefined;
   /** one (account, region)'s items; the filter is there to narrow the upstream call where an API can */
   fetch: (ctx: Context, account: AccountRuntime, region: string | null, filter: F | undefined) => Promise<readonly T[]>;
+  /**
+   * The part of the filter `fetch` passes upstream (its loader key); lists that filter only
+   * locally leave it out. Documents are priced by the distinct listings they can make (src/plugins/use-listing-cost.ts).
+   */
+  upstreamFilter?: (filter: F | undefined) => unknown;
   /** the filter's type-specific conditions (accounts and regions are applied before fetching) */
   match?: (item: InAccount<T>, filter: F) => boolean;
   /** what identifies an item within its account and region, e.g. [id] */
@@ -80,11 +85,11 @@ export async function resolveList<T extends object, F extends BaseFilter, O>(
       return !error;
     });
   }
-  const { items, failures } = await fanOut(ctx, path, targetsOf(accounts, filter?.regions), spec.field, (account, region) =>
+  const { lists, failures } = await fanOut(ctx, path, targetsOf(accounts, filter?.regions), spec.field, (account, region) =>
     spec.fetch(ctx, account, region, filter),
   );
-  const kept = filter && spec.match ? items.filter((i) => spec.match!(i, filter)) : items;
-  return { ...paginate(kept, orderingOf(spec, args.orderBy), args), failures: [...refused, ...failures] };
+  const match = filter && spec.match ? (i: InAccount<T>) => spec.match!(i, filter) : undefined;
+  return { ...(await paginateLists(lists, orderingOf(spec, args.orderBy), args, match)), failures: [...refused, ...failures] };
 }
 
 function orderingOf<T extends object, F extends BaseFilter, O>(spec: ListSpec<T, F, O>, order: O | null | undefined): Ordering<InAccount<T>> {
@@ -94,8 +99,12 @@ function orderingOf<T extends object, F extends BaseFilter, O>(spec: ListSpec<T,
   return { tag: `${spec.field}:${tag}`, key: (i) => [...key(i), ...identity(i)], descending: [descending] };
 }
 
+/** Every list field (the same name on Query and Account), for pricing documents by their listings. */
+export const LIST_SPECS = new Map<string, Pick<ListSpec<object, BaseFilter>, 'service' | 'unsupported' | 'upstreamFilter'>>();
+
 /** Registers `Query.<field>` and `Account.<field>`, both answered by resolveList. */
 export function defineList<T extends object, F extends BaseFilter, O = never>(spec: ListSpec<T, F, O>): void {
+  LIST_SPECS.set(spec.field, { service: spec.service, unsupported: spec.unsupported, upstreamFilter: spec.upstreamFilter as ((f: BaseFilter | undefined) => unknown) | undefined });
   const argsOf = (arg: ArgBuilder<Types>) => ({
     filter: arg({ type: spec.filter }),
     ...(spec.order ? { orderBy: arg({ type: spec.order.input }) } : {}),

@@ -8,6 +8,7 @@ import { InvalidInputError, TimeoutError } from '../errors.ts';
 import type { BasicCredentials } from '../http/signers/basic.ts';
 import type { RetryOptions } from '../http/connection.ts';
 import type { AccountConfig, CreateNodeInput, DriverContext, Location, Size } from '../types.ts';
+import { sleep } from '../call-scope.ts';
 
 /** Test seams and tuning, for both CloudSigma drivers. */
 export interface CloudSigmaDeps {
@@ -181,8 +182,9 @@ export async function pollFor<T>(
   }
 }
 
+/** A real wait that ends with the call's deadline (src/providers/call-scope.ts). */
 export function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return sleep(ms);
 }
 
 // --- Internal helpers ---

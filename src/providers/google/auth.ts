@@ -30,6 +30,7 @@ import { parseRetryAfter } from '../http/retry.ts';
 import type { TokenSource } from '../http/signers/bearer.ts';
 import type { AccountConfig } from '../types.ts';
 import { obj, str, type Json } from './json.ts';
+import { detached } from '../call-scope.ts';
 
 export const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -88,7 +89,7 @@ export interface GoogleTokenSourceOptions {
   env?: Record<string, string | undefined>;
   /** each token request's time limit (headers, then body): the account's deadline, so a hanging token endpoint does not hold later calls */
   timeoutMs?: number | undefined;
-  /** DriverContext.http */
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
   http?: ConnectionDefaults | undefined;
 }
 
@@ -156,7 +157,8 @@ export function googleTokenSource(account: AccountConfig, opts: GoogleTokenSourc
   return {
     async token(now) {
       if (cached && now.getTime() < cached.refreshAt) return cached.token;
-      fetching ??= fetchToken(now).finally(() => (fetching = undefined));
+      // why: concurrent callers share the fetch; it must not end with the deadline of the one that started it
+      fetching ??= detached(() => fetchToken(now)).finally(() => (fetching = undefined));
       return fetching;
     },
     invalidate() {

@@ -5,6 +5,7 @@
 import { InvalidInputError, type SkygraphError } from '../errors.ts';
 import { executeRequest } from './execute.ts';
 import { DEFAULT_RETRY } from './retry.ts';
+import type { ConcurrencyLimiter } from './limiter.ts';
 import { createPoolTransport } from './send.ts';
 import { checkClientTls, type ClientTlsOptions } from './tls.ts';
 import type { KvSeparator } from './parsers/kv.ts';
@@ -35,6 +36,11 @@ export interface ConnectionDefaults {
    * called for it is thrown at once (a 429 stays RATE_LIMITED rather than running into a TIMEOUT).
    */
   deadlineMs?: number | undefined;
+  /**
+   * The account's connection slots (its maxConcurrency), shared by every connection of the
+   * account: each request holds one from sending until its response is read.
+   */
+  limiter?: ConcurrencyLimiter | undefined;
 }
 
 /**
@@ -141,6 +147,7 @@ export interface RequestOptions {
   xmlArrays?: readonly string[];
   /** how `kv`/`kv-records` lines split (parsers/kv.ts); default 'any' */
   kvSeparator?: KvSeparator;
+  /** aborts the request; combined with the signal of the account call it runs in (src/providers/call-scope.ts) */
   signal?: AbortSignal;
 }
 
@@ -208,6 +215,7 @@ export function createConnection(opts: ConnectionOptions): Connection {
     maxResponseBytes: opts.maxResponseBytes ?? opts.defaults?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     observe: opts.defaults?.observe,
     deadlineMs: opts.defaults?.deadlineMs,
+    limiter: opts.defaults?.limiter,
   };
   let closing: Promise<void> | undefined;
   return {

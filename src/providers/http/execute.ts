@@ -3,8 +3,10 @@
  * A 401 gives the signer one chance to refresh (onUnauthorized) and re-sign; a signer that reports
  * a stale nonce gets up to MAX_STALE_RETRIES more, which do not count as refused credentials.
  */
+import { checkDeadline, withCallSignal } from '../call-scope.ts';
 import { RateLimitedError, SkygraphError, toSkygraphError } from '../errors.ts';
 import type { CallObserver, ConnectionOptions, ErrorResponseInfo, HttpResponse, RequestOptions, RetryOptions } from './connection.ts';
+import { releaseOnClose, type ConcurrencyLimiter } from './limiter.ts';
 import { findRequestId, mapAbort, mapErrorResponse, mapTransportError } from './map-errors.ts';
 import { readBody, readCapped } from './parse.ts';
 import { collectSecrets, scrubError } from './redact.ts';
@@ -30,6 +32,8 @@ export interface ExecuteContext {
   observe?: CallObserver | undefined;
   /** see ConnectionDefaults.deadlineMs */
   deadlineMs: number | undefined;
+  /** the account's connection slots (ConnectionDefaults.limiter); none: unlimited */
+  limiter: ConcurrencyLimiter | undefined;
 }
 
 type Outcome =
@@ -39,8 +43,11 @@ type Outcome =
 /** why: a server whose nonces expire faster than a round trip must not keep a request looping */
 export const MAX_STALE_RETRIES = 2;
 
-export async function executeRequest(ctx: ExecuteContext, opts: RequestOptions): Promise<HttpResponse> {
+export async function executeRequest(ctx: ExecuteContext, request: RequestOptions): Promise<HttpResponse> {
   const secrets = new Set<string>();
+  // why: the deadline of the account call this request belongs to (src/providers/call-scope.ts) aborts it too
+  const signal = withCallSignal(request.signal);
+  const opts = signal === request.signal ? request : { ...request, signal };
   try {
     const prepared = serializeRequest(ctx.baseUrl, opts, ctx.userAgent);
     for (const s of collectSecrets(prepared)) secrets.add(s);
@@ -64,8 +71,7 @@ async function attemptLoop(ctx: ExecuteContext, opts: RequestOptions, prepared: 
     if (opts.signal?.aborted) throw mapAbort(opts.signal.reason, ctx.provider, opts.operation);
     const req = ctx.signer ? await ctx.signer.sign(copyRequest(prepared), { now: ctx.now() }) : copyRequest(prepared);
     for (const s of collectSecrets(req)) secrets.add(s);
-    ctx.recordCall?.(opts.operation);
-    // why: after signing, so the trace header is never part of a signature
+    // why: after signing, so the trace header is never part of a signature (the span includes a wait for a connection slot)
     const observation = ctx.observe?.start({ operation: opts.operation, method: req.method, host: req.url.host, attempt: sent++ });
     if (observation) Object.assign(req.headers, observation.headers);
     const outcome = await sendOnce(ctx, opts, req, [...secrets]);
@@ -101,35 +107,61 @@ async function sendOnce(ctx: ExecuteContext, opts: RequestOptions, req: HttpRequ
     const { notSent, retryable } = classifyTransportError(err);
     return { error: mapTransportError(err, ctx.provider, opts.operation, secrets), notSent, retryable };
   };
-  let res;
+  // why: after signing, so a token fetch the signer makes never waits behind the request that needs it
+  const release = await takeSlot(ctx, opts);
+  let streaming = false;
   try {
-    res = await ctx.transport.send(req, opts.signal);
-  } catch (err) {
-    return failed(err);
-  }
-  const { status, headers } = res;
-  const requestId = findRequestId(headers, ctx.requestIdHeaders);
-  const expected = opts.expect ? opts.expect.includes(status) : status >= 200 && status < 300;
-  if (expected) {
+    checkDeadline();
+    if (opts.signal?.aborted) throw mapAbort(opts.signal.reason, ctx.provider, opts.operation);
+    // why: counted once it really goes out, not while it waits for a slot
+    ctx.recordCall?.(opts.operation);
+    let res;
     try {
-      const parseCtx = { provider: ctx.provider, operation: opts.operation, status, requestId, secrets, xmlArrays: opts.xmlArrays, kvSeparator: opts.kvSeparator, maxBytes: ctx.maxResponseBytes };
-      const body = await readBody(res, opts.responseType ?? 'json', parseCtx);
-      return { response: { status, headers, body, requestId } };
+      res = await ctx.transport.send(req, opts.signal);
     } catch (err) {
       return failed(err);
     }
+    const { status, headers } = res;
+    const requestId = findRequestId(headers, ctx.requestIdHeaders);
+    const expected = opts.expect ? opts.expect.includes(status) : status >= 200 && status < 300;
+    if (expected) {
+      try {
+        const type = opts.responseType ?? 'json';
+        const parseCtx = { provider: ctx.provider, operation: opts.operation, status, requestId, secrets, xmlArrays: opts.xmlArrays, kvSeparator: opts.kvSeparator, maxBytes: ctx.maxResponseBytes };
+        const body = await readBody(res, type, parseCtx);
+        if (type === 'stream') {
+          releaseOnClose(res.body, release);
+          streaming = true;
+        }
+        return { response: { status, headers, body, requestId } };
+      } catch (err) {
+        return failed(err);
+      }
+    }
+    let bodyText = '';
+    try {
+      bodyText = await readCapped(res.body);
+    } catch {
+      // why: a body that breaks off mid-error still leaves the status to map
+    }
+    const info: ErrorResponseInfo = { status, headers, bodyText, operation: opts.operation, requestId };
+    const now = ctx.now();
+    const error = ctx.parseError?.(info) ?? mapErrorResponse(info, ctx.provider, secrets, now);
+    const retryAfterMs = error instanceof RateLimitedError && error.retryAfterMs !== undefined ? error.retryAfterMs : parseRetryAfter(headers['retry-after'], now);
+    return { error, status, headers, retryAfterMs };
+  } finally {
+    if (!streaming) release();
   }
-  let bodyText = '';
+}
+
+/** One of the account's connection slots; waiting for it ends when the request is aborted. */
+async function takeSlot(ctx: ExecuteContext, opts: RequestOptions): Promise<() => void> {
+  if (!ctx.limiter) return () => undefined;
   try {
-    bodyText = await readCapped(res.body);
-  } catch {
-    // why: a body that breaks off mid-error still leaves the status to map
+    return await ctx.limiter.acquire(opts.signal);
+  } catch (err) {
+    throw mapAbort(opts.signal?.reason ?? err, ctx.provider, opts.operation);
   }
-  const info: ErrorResponseInfo = { status, headers, bodyText, operation: opts.operation, requestId };
-  const now = ctx.now();
-  const error = ctx.parseError?.(info) ?? mapErrorResponse(info, ctx.provider, secrets, now);
-  const retryAfterMs = error instanceof RateLimitedError && error.retryAfterMs !== undefined ? error.retryAfterMs : parseRetryAfter(headers['retry-after'], now);
-  return { error, status, headers, retryAfterMs };
 }
 
 async function sleepUnlessAborted(ctx: ExecuteContext, ms: number, opts: RequestOptions): Promise<void> {

@@ -1,5 +1,6 @@
 /** Bounded polling for the drivers' waits (actions to finish, resources to reach a state). */
 import { TimeoutError } from '../errors.ts';
+import { sleep } from '../call-scope.ts';
 
 export interface WaitOptions {
   provider: string;
@@ -23,4 +24,5 @@ export async function waitFor<T>(poll: () => Promise<T | undefined>, what: strin
   }
 }
 
-export const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A real wait that ends with the call's deadline (src/providers/call-scope.ts). */
+export const realSleep = (ms: number): Promise<void> => sleep(ms);

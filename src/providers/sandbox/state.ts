@@ -5,7 +5,7 @@
  * lazily against the injected clock, so no timer keeps the event loop alive and tests can move
  * time forward instead of sleeping.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../call-scope.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import type {
   SnapshotState,
@@ -131,6 +131,7 @@ export function createRuntime(ctx: DriverContext, state: SandboxState): SandboxR
     now: () => ctx.now().getTime(),
     async call(operation, fn) {
       ctx.recordCall(operation);
+      // why: the call's deadline ends the simulated latency too (src/providers/call-scope.ts)
       if (latencyMs > 0) await sleep(latencyMs);
       if (fail) throw simulatedFailure(fail);
       return fn();

@@ -10,6 +10,7 @@ import { AuthenticationError, MalformedResponseError, type SkygraphError } from 
 import { createConnection, type ConnectionDefaults, type ErrorResponseInfo } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import type { TokenSource } from '../../http/signers/bearer.ts';
+import { detached } from '../../call-scope.ts';
 
 /** A service principal: its tenant, application (client) id and client secret. */
 export interface ServicePrincipal {
@@ -31,7 +32,7 @@ export interface AzureAdTokenOptions {
   now: () => Date;
   /** each token request's time limit (headers, then body): the account's deadline, so a hanging login endpoint does not hold later calls */
   timeoutMs?: number | undefined;
-  /** DriverContext.http */
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
   http?: ConnectionDefaults | undefined;
 }
 
@@ -93,7 +94,8 @@ export function azureAdTokenSource(opts: AzureAdTokenOptions): AzureAdTokenSourc
   return {
     async token(now) {
       if (cached && now.getTime() < cached.renewAt) return cached.token;
-      pending ??= fetchToken().finally(() => {
+      // why: concurrent callers share the fetch; it must not end with the deadline of the one that started it
+      pending ??= detached(fetchToken).finally(() => {
         pending = undefined;
       });
       return pending;

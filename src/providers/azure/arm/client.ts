@@ -23,6 +23,7 @@ import { extractErrorDetails, statusError } from '../../http/map-errors.ts';
 import { bodySnippet } from '../../http/parsers/context.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
 import { bearerSigner, type TokenSource } from '../../http/signers/bearer.ts';
+import { sleep as callSleep } from '../../call-scope.ts';
 
 /** How the client reaches ARM. */
 export interface ArmClientOptions {
@@ -38,7 +39,7 @@ export interface ArmClientOptions {
   pollIntervalMs?: number;
   /** give up on a long-running operation after this long (default 15 minutes) */
   operationTimeoutMs?: number;
-  /** DriverContext.http */
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
   http?: ConnectionDefaults | undefined;
 }
 
@@ -81,7 +82,8 @@ export function createArmClient(opts: ArmClientOptions): ArmClient {
     now: opts.now,
     defaults: opts.http,
   });
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // why: the call's deadline ends the wait (src/providers/call-scope.ts)
+  const sleep = opts.sleep ?? callSleep;
   const pollIntervalMs = opts.pollIntervalMs ?? 2000;
   const operationTimeoutMs = opts.operationTimeoutMs ?? 15 * 60_000;
 

@@ -19,7 +19,7 @@ export interface AzureBlobClientOptions {
   credentials: AzureSharedKeyCredentials;
   recordCall: (operation: string) => void;
   now: () => Date;
-  /** DriverContext.http */
+  /** DriverContext.http: connection defaults (the account's connection slots, test retries) */
   http?: ConnectionDefaults | undefined;
 }
 

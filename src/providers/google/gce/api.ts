@@ -20,6 +20,7 @@ import type { DriverContext } from '../../types.ts';
 import { GOOGLE_SCOPES } from '../auth.ts';
 import { createGoogleClient, encodeProject, forEachPage, listAllPages, type GoogleClient, type GoogleDeps } from '../client.ts';
 import { lastSegment, list, obj, str, type Json } from '../json.ts';
+import { sleep as callSleep } from '../../call-scope.ts';
 
 export const DEFAULT_BASE_URL = 'https://compute.googleapis.com';
 export const API_PATH = 'compute/v1';
@@ -56,7 +57,8 @@ export function createGceApi(ctx: DriverContext, provider: string, deps: GoogleD
   const pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
   const pollMs = deps.pollIntervalMs ?? 2000;
   const timeoutMs = deps.operationTimeoutMs ?? 600_000;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // why: the call's deadline ends the wait (src/providers/call-scope.ts)
+  const sleep = deps.sleep ?? callSleep;
   let zones: Promise<Json[]> | undefined;
 
   const path = async (rest: string, project?: string) => `${API_PATH}/projects/${encodeProject(project ?? (await client.project()))}/${rest}`;

@@ -20,6 +20,7 @@ import { mapErrorResponse } from '../../http/map-errors.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type OpenStackAuth } from '../nova/auth.ts';
 import { DRIVER_NAME, designateDnsDriver } from './dns.ts';
+import { sleep as callSleep } from '../../call-scope.ts';
 
 export { DESIGNATE_RECORD_TYPES, DRIVER_NAME } from './dns.ts';
 
@@ -56,7 +57,8 @@ export const designateProvider: ProviderDefinition = createDesignateProvider();
 export function createDesignateInstance(ctx: DriverContext, deps: DesignateDeps = {}): ProviderInstance {
   const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'dns', defaultRegion: DEFAULT_REGION });
   let conn: Promise<Connection> | undefined;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // why: the call's deadline ends the wait (src/providers/call-scope.ts)
+  const sleep = deps.sleep ?? callSleep;
   const open = () =>
     (conn ??= requireEndpoint(auth, DRIVER_NAME, 'dns', ctx.region, 'endpoint')
       // why: catalogs list Designate with and without its version; paths here carry /v2 themselves

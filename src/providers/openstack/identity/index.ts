@@ -19,6 +19,7 @@ import type { HttpRequest, Signer } from '../../http/types.ts';
 import type { AccountConfig, Logger } from '../../types.ts';
 import { parseV2Catalog, parseV3Catalog, pickEndpoint, type Catalog, type EndpointInterface, type EndpointQuery } from './catalog.ts';
 import { loadCloudConfig, type CloudsLookup } from './clouds-yaml.ts';
+import { detached } from '../../call-scope.ts';
 
 export type { Catalog, CatalogEndpoint, CatalogService, EndpointInterface, EndpointQuery } from './catalog.ts';
 export { pickEndpoint } from './catalog.ts';
@@ -237,7 +238,8 @@ export function createKeystoneAuth(opts: KeystoneAuthOptions): KeystoneAuth {
       // why: only the caller that still sees the stale entry replaces it; others wait on the new one
       if (SHARED.get(cacheKey) !== cached) return session(at);
     }
-    const pending = authenticate();
+    // why: other callers (of any instance with these credentials) share the token; it must not end with this caller's deadline
+    const pending = detached(authenticate);
     SHARED.set(cacheKey, pending);
     pending.catch(() => {
       if (SHARED.get(cacheKey) === pending) SHARED.delete(cacheKey);

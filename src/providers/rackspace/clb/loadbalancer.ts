@@ -11,6 +11,7 @@ import type { Connection } from '../../http/connection.ts';
 import type { Algorithm, BalancerState, CreateBalancerInput, LoadBalancer, LoadBalancerDriver, Member } from '../../types.ts';
 import { novaNext, paginate } from '../../openstack/nova/api.ts';
 import { list, obj, str, type Json } from '../../openstack/nova/mappers.ts';
+import { sleep as callSleep } from '../../call-scope.ts';
 
 export const DRIVER_NAME = 'rackspace-clb';
 
@@ -43,7 +44,8 @@ export interface ClbOptions {
 export function clbLoadBalancerDriver(conn: () => Promise<Connection>, opts: ClbOptions = {}): LoadBalancerDriver {
   const pollMs = opts.pollIntervalMs ?? 2000;
   const waitMs = opts.waitTimeoutMs ?? 600_000;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // why: the call's deadline ends the wait (src/providers/call-scope.ts)
+  const sleep = opts.sleep ?? callSleep;
   const now = opts.now ?? (() => new Date());
   const fail = (field: string, message: string) => new InvalidInputError(message, { provider: DRIVER_NAME, field });
   let protocols: Promise<Json[]> | undefined;

@@ -22,6 +22,7 @@ import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type Open
 import { RACKSPACE_AUTH_URL } from '../../openstack/nova/index.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { DRIVER_NAME, rackspaceDnsDriver } from './dns.ts';
+import { sleep as callSleep } from '../../call-scope.ts';
 
 export { DRIVER_NAME, RACKSPACE_RECORD_TYPES } from './dns.ts';
 
@@ -54,7 +55,8 @@ export const rackspaceDnsProvider: ProviderDefinition = createRackspaceDnsProvid
 /** One account; `ctx.account.endpoint`, when set, is the Cloud DNS endpoint with the account number. */
 export function createRackspaceDnsInstance(ctx: DriverContext, deps: RackspaceDnsDeps = {}): ProviderInstance {
   const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'rax:dns', defaultAuthUrl: RACKSPACE_AUTH_URL });
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // why: the call's deadline ends the wait (src/providers/call-scope.ts)
+  const sleep = deps.sleep ?? callSleep;
   let conn: Promise<Connection> | undefined;
   const open = () =>
     (conn ??= requireEndpoint(auth, DRIVER_NAME, 'rax:dns', undefined, 'endpoint')
