@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError, TimeoutError } from '../errors.ts';
-import type { BasicCredentials } from '../http/signers/basic.ts';
-import type { RetryOptions } from '../http/connection.ts';
+import { basicSigner, type BasicCredentials } from '../http/signers/basic.ts';
+import { createConnection, type Connection, type ConnectionOptions, type RetryOptions } from '../http/connection.ts';
 import type { AccountConfig, CreateNodeInput, DriverContext, Location, Size } from '../types.ts';
 import { sleep } from '../call-scope.ts';
 
@@ -111,6 +111,51 @@ export function baseUrl(ctx: DriverContext, regions: Readonly<Record<string, Clo
 /** Read at signing time, so the connection never holds a copy of the password. */
 export function basicCredentials(account: AccountConfig): () => BasicCredentials {
   return () => ({ username: account.credentials.username ?? '', password: account.credentials.password ?? '' });
+}
+
+/** The API's connection for one (account, location), opened on first use. */
+export interface CloudSigmaConnection {
+  open(): Connection;
+  close(): Promise<void>;
+}
+
+/** HTTP Basic to the account's endpoint, else the region's. */
+export function cloudSigmaConnection(
+  ctx: DriverContext,
+  deps: CloudSigmaDeps,
+  opts: { provider: string; regions: Readonly<Record<string, CloudSigmaRegion>>; parseError?: ConnectionOptions['parseError'] },
+): CloudSigmaConnection {
+  let conn: Connection | undefined;
+  return {
+    open: () =>
+      (conn ??= createConnection({
+        provider: opts.provider,
+        baseUrl: baseUrl(ctx, opts.regions, opts.provider),
+        signer: basicSigner(basicCredentials(ctx.account)),
+        recordCall: ctx.recordCall,
+        now: ctx.now,
+        retry: deps.retry,
+        sleep: deps.sleep,
+        ...(opts.parseError ? { parseError: opts.parseError } : {}),
+        defaults: ctx.http,
+      })),
+    close: async () => {
+      await conn?.close();
+    },
+  };
+}
+
+/** How both APIs' drivers wait (drives cloning, servers stopping). */
+export interface CloudSigmaWaits {
+  region: string | undefined;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  pollIntervalMs: number;
+  waitTimeoutMs: number;
+}
+
+export function cloudSigmaWaits(ctx: DriverContext, deps: CloudSigmaDeps): CloudSigmaWaits {
+  return { region: ctx.region, now: ctx.now, sleep: deps.sleep ?? defaultSleep, pollIntervalMs: deps.pollIntervalMs ?? 2000, waitTimeoutMs: deps.waitTimeoutMs ?? 600_000 };
 }
 
 /**
