@@ -6,6 +6,7 @@
  * recorded responses (fixtures/bluebox).
  */
 import { isIP } from 'node:net';
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError, ProviderError } from '../errors.ts';
 import type { Connection, RequestOptions } from '../http/connection.ts';
 import { scrubError } from '../http/redact.ts';
@@ -57,19 +58,13 @@ export function blueboxComputeDriver(conn: () => Connection, secrets: () => stri
     listNodes,
 
     // why: the API has no multi-id lookup; one listing per batch beats one GET per id
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter) {
       return (await templates()).filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
     },
 
-    async getImages(ids) {
-      const byId = new Map((await templates()).map((i) => [i.id, i]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getImages: batchFromListing(templates),
 
     async listSizes() {
       // GET /api/block_products.json

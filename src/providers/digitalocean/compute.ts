@@ -3,6 +3,7 @@
  * sizes with hourly prices, regions as locations. Power changes go through droplet actions and
  * return once the action completed, so the next change is not refused as a pending event.
  */
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError, ProviderError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { obj, str, type Json } from '../rest/json.ts';
@@ -81,10 +82,7 @@ export function digitalOceanComputeDriver(opts: DigitalOceanComputeOptions): Com
     listNodes,
 
     // why: the API looks droplets up one id at a time; one paged listing serves a whole batch
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       const images = await allImages(filter?.owner);

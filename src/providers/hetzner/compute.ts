@@ -4,6 +4,7 @@
  * for their action. A create without SSH keys makes Hetzner answer a root password: it is never
  * returned, stored or logged.
  */
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { obj, type Json } from '../rest/json.ts';
@@ -54,10 +55,7 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
     listNodes,
 
     // why: one paged listing serves a whole batch (the API has no multi-id filter)
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       // why: filtered here, not with ?name=: a snapshot's name is its description, which the API's name filter does not see

@@ -3,6 +3,7 @@
  * with hourly prices (the monthly cost over the 672 billed hours), regions. Vultr answers a
  * create with the instance's default password: it is never returned, stored or logged.
  */
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { obj, type Json } from '../rest/json.ts';
@@ -42,10 +43,7 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
     listNodes,
 
     // why: one paged listing serves a whole batch (the API has no multi-id lookup)
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       return (await allImages()).filter(
@@ -56,10 +54,7 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
       );
     },
 
-    async getImages(ids) {
-      const byId = new Map((await allImages()).map((i) => [i.id, i]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getImages: batchFromListing(allImages),
 
     // https://www.vultr.com/api/#tag/plans/operation/list-plans
     listSizes: async () => (await pages('plans', 'plans')).map((p) => toSize(p, provider)),
