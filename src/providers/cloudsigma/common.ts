@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidInputError, TimeoutError } from '../errors.ts';
 import { basicSigner, type BasicCredentials } from '../http/signers/basic.ts';
 import { createConnection, type Connection, type ConnectionOptions, type RetryOptions } from '../http/connection.ts';
-import type { AccountConfig, CreateNodeInput, DriverContext, Location, Size } from '../types.ts';
+import type { AccountConfig, CreateNodeInput, DriverContext, Image, ImageFilter, Location, Size } from '../types.ts';
 import { sleep } from '../call-scope.ts';
 
 /** Test seams and tuning, for both CloudSigma drivers. */
@@ -210,6 +210,11 @@ export function checkCreateInput(input: CreateNodeInput, provider: string, regio
     throw new InvalidInputError(`locationId must be this account's region (${region ?? 'none'}): one CloudSigma location is one API endpoint`, { provider, field: 'locationId' });
   }
   return { name, size, imageId };
+}
+
+/** The library images a listImages filter keeps: by ids and name (they have no owner). */
+export function filterImages(images: Image[], filter: ImageFilter | undefined): Image[] {
+  return images.filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
 }
 
 /** Polls `check` until it returns a value, sleeping between polls; TimeoutError after the deadline. */

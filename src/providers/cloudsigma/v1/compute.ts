@@ -10,7 +10,7 @@ import { batchFromListing } from '../../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
 import type { KvPairs } from '../../http/parsers/kv.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../../types.ts';
-import { checkCreateInput, newVncPassword, pollFor, regionLocation, toSizes, type UnitRates } from '../common.ts';
+import { checkCreateInput, filterImages, newVncPassword, pollFor, regionLocation, toSizes, type UnitRates } from '../common.ts';
 import { CLOUDSIGMA_REGIONS, DRIVER_NAME, type Cs1Api, type KvRecord } from './api.ts';
 import { attachedDrives, toImage, toNode } from './mappers.ts';
 
@@ -53,9 +53,7 @@ export function cs1ComputeDriver(api: Cs1Api, prices?: Record<string, number>): 
     // why: 1.0 has no multi-id lookup; one listing per batch beats one GET per id
     getNodes: batchFromListing(listNodes),
 
-    async listImages(filter?: ImageFilter) {
-      return (await standardDrives()).filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
-    },
+    listImages: async (filter?: ImageFilter) => filterImages(await standardDrives(), filter),
 
     getImages: batchFromListing(standardDrives),
 

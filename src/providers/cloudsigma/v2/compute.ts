@@ -9,7 +9,7 @@
 import { batchFromListing } from '../../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../../errors.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../../types.ts';
-import { checkCreateInput, newVncPassword, pollFor, regionLocation, toSizes, type StandardSize } from '../common.ts';
+import { checkCreateInput, filterImages, newVncPassword, pollFor, regionLocation, toSizes, type StandardSize } from '../common.ts';
 import { CLOUDSIGMA2_REGIONS, DRIVER_NAME, type Cs2Api, type Json } from './api.ts';
 import { cs2KeyPairs } from './key-pairs.ts';
 import { obj, objects, str, tagName, toImage, toNode, toUnitRates, uuidOf } from './mappers.ts';
@@ -138,9 +138,7 @@ export function cs2ComputeDriver(api: Cs2Api, prices?: Record<string, number>): 
     // why: the API has no multi-id lookup; one listing per batch beats one GET per id
     getNodes: batchFromListing(listNodes),
 
-    async listImages(filter?: ImageFilter) {
-      return (await libdrives()).filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
-    },
+    listImages: async (filter?: ImageFilter) => filterImages(await libdrives(), filter),
 
     getImages: batchFromListing(libdrives),
 
