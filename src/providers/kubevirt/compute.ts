@@ -6,9 +6,10 @@
  */
 import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../errors.ts';
+import { obj, type Json } from '../rest/json.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Location, Node } from '../types.ts';
 import { DRIVER_NAME, listAll, type KubeApi } from './api.ts';
-import { obj, str, toImage, toNode, toSize, type ImageSpec, type Json, type SizeSpec } from './mappers.ts';
+import { str, toImage, toNode, toSize, type ImageSpec, type SizeSpec } from './mappers.ts';
 
 /** What the driver offers and how it pages. */
 export interface KubevirtCatalog {

@@ -25,7 +25,7 @@ import {
   toPresentation,
   type RecordValue,
 } from '../dns/records.ts';
-import { list, obj, str, type Json } from '../openstack/nova/mappers.ts';
+import { list, obj, str, type Json } from '../rest/json.ts';
 import type { DnsDriver, DnsRecord, RecordType, Zone, ZoneType } from '../types.ts';
 
 export const DRIVER_NAME = 'powerdns';

@@ -8,11 +8,12 @@
  */
 import { batchFromListing } from '../../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../../errors.ts';
+import { obj } from '../../rest/json.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../../types.ts';
 import { checkCreateInput, filterImages, newVncPassword, pollFor, regionLocation, toSizes, type StandardSize } from '../common.ts';
 import { CLOUDSIGMA2_REGIONS, DRIVER_NAME, type Cs2Api, type Json } from './api.ts';
 import { cs2KeyPairs } from './key-pairs.ts';
-import { obj, objects, str, tagName, toImage, toNode, toUnitRates, uuidOf } from './mappers.ts';
+import { objects, str, tagName, toImage, toNode, toUnitRates, uuidOf } from './mappers.ts';
 
 const GIB = 1024 * 1024 * 1024;
 const MIB = 1024 * 1024;

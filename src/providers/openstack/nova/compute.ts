@@ -5,10 +5,11 @@
  */
 import { batchFromListing, pickByIds } from '../../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
+import { obj, str, type Json } from '../../rest/json.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Location, Node } from '../../types.ts';
 import { glanceNext, novaNext, paginate, type NovaApi } from './api.ts';
 import { novaKeyPairs } from './key-pairs.ts';
-import { obj, str, toGlanceImage, toLocation, toNode, toNovaImage, toSize, type Json } from './mappers.ts';
+import { toGlanceImage, toLocation, toNode, toNovaImage, toSize } from './mappers.ts';
 
 /** why: Nova rejects user_data over 65535 bytes once base64-encoded */
 const USER_DATA_MAX = 65_535;
