@@ -8,6 +8,7 @@ import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { obj, type Json } from '../rest/json.ts';
 import { VULTR_PAGES, listAll } from '../rest/paging.ts';
+import { idPath } from '../rest/paths.ts';
 import { tagsToStrings } from '../rest/tags.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../types.ts';
 import { toImage, toLocation, toNode, toSize } from './mappers.ts';
@@ -36,7 +37,7 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
     // https://www.vultr.com/api/#tag/instances/operation/reboot-instance
     // https://www.vultr.com/api/#tag/instances/operation/start-instance
     // https://www.vultr.com/api/#tag/instances/operation/halt-instance
-    await conn().request({ operation: `POST /instances/{id}/${what}`, method: 'POST', path: `instances/${instancePath(id, provider)}/${what}`, responseType: 'none', expect: [204, 200] });
+    await conn().request({ operation: `POST /instances/{id}/${what}`, method: 'POST', path: `instances/${idPath(id, provider, 'an instance')}/${what}`, responseType: 'none', expect: [204, 200] });
   };
 
   return {
@@ -74,7 +75,7 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
 
     async destroyNode(id) {
       // https://www.vultr.com/api/#tag/instances/operation/delete-instance
-      await conn().request({ operation: 'DELETE /instances/{id}', method: 'DELETE', path: `instances/${instancePath(id, provider)}`, responseType: 'none' });
+      await conn().request({ operation: 'DELETE /instances/{id}', method: 'DELETE', path: `instances/${idPath(id, provider, 'an instance')}`, responseType: 'none' });
     },
 
     // why: Vultr has one reboot; `hard` changes nothing
@@ -85,11 +86,6 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
 }
 
 // --- Internal helpers ---
-
-export function instancePath(id: string, provider: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be an instance id', { provider, field: 'id' });
-  return encodeURIComponent(id);
-}
 
 function instanceBody(input: CreateNodeInput, provider: string): Json {
   const fail = (field: string, message: string) => new InvalidInputError(message, { provider, field });
