@@ -23,7 +23,7 @@
  * AZURE_CLIENT_SECRET, and the subscription from AZURE_SUBSCRIPTION_ID. `endpoint` replaces
  * https://management.azure.com and options.loginEndpoint https://login.microsoftonline.com.
  */
-import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
+import type { AccountConfig, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { ARM_OPTION_KEYS, createArmForAccount, validateArmAccount, type ArmAccountOptions } from './account.ts';
 import type { ArmClient } from './client.ts';
 import { azureComputeDriver } from './compute.ts';
@@ -100,13 +100,9 @@ export const azureProvider: ProviderDefinition = armProvider({
   title: 'Azure Virtual Machines',
   services: ['COMPUTE'],
   validate: validateAzureAccount,
-  create(ctx, { arm, subscriptionId }) {
-    const options = ctx.account.options as AzureOptions;
+  create(options: AzureOptions, base) {
     const compute = azureComputeDriver({
-      provider: AZURE_DRIVER,
-      arm,
-      subscriptionId,
-      location: ctx.region ?? DEFAULT_REGION,
+      ...base,
       resourceGroup: options.resourceGroup,
       subnetId: options.subnetId,
       adminUsername: options.adminUsername ?? 'azureuser',
@@ -124,13 +120,9 @@ export const azureLbProvider: ProviderDefinition = armProvider({
   title: 'Azure Load Balancer',
   services: ['LOADBALANCER'],
   validate: validateAzureLbAccount,
-  create(ctx, { arm, subscriptionId }) {
-    const options = ctx.account.options as AzureLbOptions;
+  create(options: AzureLbOptions, base) {
     const loadBalancer = azureLoadBalancerDriver({
-      provider: AZURE_LB_DRIVER,
-      arm,
-      subscriptionId,
-      location: ctx.region ?? DEFAULT_REGION,
+      ...base,
       resourceGroup: options.resourceGroup,
       subnetId: options.subnetId,
       virtualNetworkId: options.virtualNetworkId,
@@ -149,13 +141,21 @@ function regionProblems(account: AccountConfig): string[] {
   return problems;
 }
 
+/** What every ARM driver is built with. */
+interface ArmBase {
+  provider: string;
+  arm: ArmClient;
+  subscriptionId: string;
+  location: string;
+}
+
 /** A regional provider on one ARM connection per (account, location), closed with the instance. */
-function armProvider(def: {
+function armProvider<O>(def: {
   name: string;
   title: string;
   services: ProviderDefinition['services'];
   validate: (account: AccountConfig) => string[];
-  create: (ctx: DriverContext, arm: { arm: ArmClient; subscriptionId: string }) => Omit<ProviderInstance, 'close'>;
+  create: (options: O, base: ArmBase) => Omit<ProviderInstance, 'close'>;
 }): ProviderDefinition {
   return {
     name: def.name,
@@ -166,7 +166,8 @@ function armProvider(def: {
     validate: (account) => def.validate(account),
     create(ctx) {
       const { arm, subscriptionId, close } = createArmForAccount(ctx, def.name);
-      return { ...def.create(ctx, { arm, subscriptionId }), close };
+      const base = { provider: def.name, arm, subscriptionId, location: ctx.region ?? DEFAULT_REGION };
+      return { ...def.create(ctx.account.options as O, base), close };
     },
   };
 }
