@@ -6,17 +6,9 @@
  * it is a protocol violation.
  */
 import type { ReplayRequest, ReplayServer } from './replay-server.ts';
+import { Fault } from './rest-server.ts';
 
-/** An upstream error the API would answer; `violation` also records a test failure. */
-export class Fault extends Error {
-  constructor(
-    readonly status: number,
-    readonly payload: unknown,
-    readonly violation = false,
-  ) {
-    super(JSON.stringify(payload));
-  }
-}
+export { Fault };
 
 /** An answer: JSON `body` (none when undefined) with the stand-in's headers and these. */
 export interface JsonAnswer {
