@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { Fault, jsonRoutes } from './json-routes.ts';
 import { OPENSTACK_TEST_TOKEN, addIdentityRoutes } from './openstack-server.ts';
 import { REPO_ROOT, startReplayServer, type ReplayRequest } from './replay-server.ts';
 
@@ -34,16 +35,6 @@ export interface DesignateTestServer {
   zones: Map<string, Json>;
   recordsets: Map<string, Json[]>;
   close(): Promise<void>;
-}
-
-class Fault extends Error {
-  constructor(
-    readonly status: number,
-    readonly payload: Json,
-    readonly violation = false,
-  ) {
-    super(JSON.stringify(payload));
-  }
 }
 
 export async function startDesignateServer(opts: DesignateServerOptions = {}): Promise<DesignateTestServer> {
@@ -82,27 +73,13 @@ export async function startDesignateServer(opts: DesignateServerOptions = {}): P
     later(() => Object.assign(o, { status: 'ACTIVE', action: 'NONE' }));
   };
 
-  const route = (method: string, path: RegExp, handle: (req: ReplayRequest, m: RegExpExecArray) => { status?: number; body?: unknown }) => {
-    replay.route({
-      method,
-      path,
-      check(req) {
-        if (!req.headers['x-auth-token']) throw new Error('no X-Auth-Token header');
-      },
-      body(req) {
-        const reply = (status: number, body: unknown) => ({ status, headers: { 'content-type': 'application/json', 'x-openstack-request-id': `req-${randomUUID()}` }, body: body === undefined ? '' : JSON.stringify(body) });
-        if (req.headers['x-auth-token'] !== OPENSTACK_TEST_TOKEN) return reply(401, { code: 401, type: 'unauthorized', message: 'The request you have made requires authentication.' });
-        try {
-          const out = handle(req, path.exec(req.path)!);
-          return reply(out.status ?? 200, out.body);
-        } catch (err) {
-          if (!(err instanceof Fault)) throw err;
-          if (err.violation) replay.failures.push(`${req.method} ${req.path}: ${err.message}`);
-          return reply(err.status, err.payload);
-        }
-      },
-    });
-  };
+  const route = jsonRoutes(replay, {
+    authHeader: 'x-auth-token',
+    authHeaderName: 'X-Auth-Token',
+    authValue: OPENSTACK_TEST_TOKEN,
+    unauthorized: () => ({ code: 401, type: 'unauthorized', message: 'The request you have made requires authentication.' }),
+    headers: () => ({ 'content-type': 'application/json', 'x-openstack-request-id': `req-${randomUUID()}` }),
+  });
   const jsonBody = (req: ReplayRequest, allowed: string[]): Json => {
     if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw violation('content-type must be application/json');
     const parsed = JSON.parse(req.body.toString('utf8')) as Json;

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { Fault, jsonRoutes } from './json-routes.ts';
 import { REPO_ROOT, startReplayServer, type ReplayRequest } from './replay-server.ts';
 
 export const DIGITALOCEAN_TEST_TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd';
@@ -40,16 +41,6 @@ export interface DigitalOceanTestServer {
 const RECORD_KEYS = ['type', 'name', 'data', 'priority', 'port', 'ttl', 'weight', 'flags', 'tag'];
 const TYPES = ['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NS', 'SOA', 'SRV', 'TXT'];
 
-class Fault extends Error {
-  constructor(
-    readonly status: number,
-    readonly payload: Json,
-    readonly violation = false,
-  ) {
-    super(JSON.stringify(payload));
-  }
-}
-
 export async function startDigitalOceanServer(opts: DigitalOceanServerOptions = {}): Promise<DigitalOceanTestServer> {
   const maxPerPage = opts.maxPerPage ?? 200;
   const replay = await startReplayServer();
@@ -67,35 +58,18 @@ export async function startDigitalOceanServer(opts: DigitalOceanServerOptions = 
   const notFound = () => new Fault(404, fixture<Json>('not-found.json'));
   const domainOf = (name: string) => domains.get(decodeURIComponent(name)) ?? (() => { throw notFound(); })();
 
-  const route = (method: string, path: RegExp, handle: (req: ReplayRequest, m: RegExpExecArray) => { status?: number; body?: unknown }) => {
-    replay.route({
-      method,
-      path,
-      check(req) {
-        if (!req.headers.authorization) throw new Error('no Authorization header');
-      },
-      body(req) {
-        const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
-          status,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'ratelimit-limit': '5000', 'ratelimit-remaining': '4999', ...headers },
-          body: body === undefined ? '' : JSON.stringify(body),
-        });
-        if (req.headers.authorization !== `Bearer ${DIGITALOCEAN_TEST_TOKEN}`) return reply(401, fixture('unauthorized.json'));
-        if (limited.count > 0) {
-          limited.count--;
-          return reply(429, fixture('too-many-requests.json'), { 'ratelimit-remaining': '0', 'ratelimit-reset': String(Math.ceil(Date.now() / 1000) + limited.reset) });
-        }
-        try {
-          const out = handle(req, path.exec(req.path)!);
-          return reply(out.status ?? 200, out.body);
-        } catch (err) {
-          if (!(err instanceof Fault)) throw err;
-          if (err.violation) replay.failures.push(`${req.method} ${req.path}: ${err.message}`);
-          return reply(err.status, err.payload);
-        }
-      },
-    });
-  };
+  const route = jsonRoutes(replay, {
+    authHeader: 'authorization',
+    authHeaderName: 'Authorization',
+    authValue: `Bearer ${DIGITALOCEAN_TEST_TOKEN}`,
+    unauthorized: () => fixture('unauthorized.json'),
+    headers: () => ({ 'content-type': 'application/json; charset=utf-8', 'ratelimit-limit': '5000', 'ratelimit-remaining': '4999' }),
+    before() {
+      if (limited.count <= 0) return undefined;
+      limited.count--;
+      return { status: 429, body: fixture('too-many-requests.json'), headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': String(Math.ceil(Date.now() / 1000) + limited.reset) } };
+    },
+  });
   const page = <T>(req: ReplayRequest, all: T[], path: string): { items: T[]; links: Json; meta: Json } => {
     for (const k of req.query.keys()) if (!['page', 'per_page', 'name', 'type'].includes(k)) throw violation(`unknown query parameter ${k}`);
     const perPage = Math.min(Number(req.query.get('per_page') ?? 20), maxPerPage);

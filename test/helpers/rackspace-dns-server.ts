@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { Fault, jsonRoutes } from './json-routes.ts';
 import { OPENSTACK_TEST_TOKEN, addIdentityRoutes } from './openstack-server.ts';
 import { REPO_ROOT, startReplayServer, type ReplayRequest } from './replay-server.ts';
 
@@ -33,16 +34,6 @@ export interface RackspaceDnsTestServer {
   failures: string[];
   domains: Map<string, Json & { records: Json[] }>;
   close(): Promise<void>;
-}
-
-class Fault extends Error {
-  constructor(
-    readonly status: number,
-    readonly payload: Json,
-    readonly violation = false,
-  ) {
-    super(JSON.stringify(payload));
-  }
 }
 
 interface Job {
@@ -87,27 +78,13 @@ export async function startRackspaceDnsServer(opts: RackspaceDnsServerOptions = 
   };
   const failed = (code: number, message: string) => ({ error: { failedItems: { faults: [{ message, code, details: message }] }, code: 500, message: 'One or more items could not be completed', details: message } });
 
-  const route = (method: string, path: RegExp, handle: (req: ReplayRequest, m: RegExpExecArray) => { status?: number; body?: unknown }) => {
-    replay.route({
-      method,
-      path,
-      check(req) {
-        if (!req.headers['x-auth-token']) throw new Error('no X-Auth-Token header');
-      },
-      body(req) {
-        const reply = (status: number, body: unknown) => ({ status, headers: { 'content-type': 'application/json' }, body: body === undefined ? '' : JSON.stringify(body) });
-        if (req.headers['x-auth-token'] !== OPENSTACK_TEST_TOKEN) return reply(401, fixture('unauthorized.json'));
-        try {
-          const out = handle(req, path.exec(req.path)!);
-          return reply(out.status ?? 200, out.body);
-        } catch (err) {
-          if (!(err instanceof Fault)) throw err;
-          if (err.violation) replay.failures.push(`${req.method} ${req.path}: ${err.message}`);
-          return reply(err.status, err.payload);
-        }
-      },
-    });
-  };
+  const route = jsonRoutes(replay, {
+    authHeader: 'x-auth-token',
+    authHeaderName: 'X-Auth-Token',
+    authValue: OPENSTACK_TEST_TOKEN,
+    unauthorized: () => fixture('unauthorized.json'),
+    headers: () => ({ 'content-type': 'application/json' }),
+  });
   const jsonBody = (req: ReplayRequest, allowed: string[]): Json => {
     if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw violation('content-type must be application/json');
     const parsed = JSON.parse(req.body.toString('utf8')) as Json;

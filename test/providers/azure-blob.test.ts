@@ -4,7 +4,6 @@
  * strategy (Put Blob versus staged blocks, counted per upstream call), failed uploads, paging,
  * ranges, Shared Key refused with a wrong key, error mapping and option validation.
  */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAzureBlobError } from '../../src/providers/azure/blob/errors.ts';
 import { azureBlobProvider, validateAzureBlobAccount } from '../../src/providers/azure/blob/index.ts';
@@ -21,6 +20,7 @@ import { expectTypedError, uniqueName } from '../conformance/assertions.ts';
 import { readAll, testStorageDriver } from '../conformance/storage.ts';
 import { AZURITE_ACCOUNT, startAzurite, type AzuriteHandle } from '../helpers/azurite.ts';
 import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
+import { calls, md5Of, patternBytes, type PatternOptions } from '../helpers/storage-bodies.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -32,39 +32,8 @@ function blobDriver(endpoint: string, account: Partial<AccountConfig> = {}) {
   return { ctx, driver: instance.storage as StorageDriver, close: () => instance.close?.() ?? Promise.resolve() };
 }
 
-/** `size` deterministic bytes in chunks of `chunk`, hashed as produced; throws after `failAfter` bytes when set. */
-function bytes(size: number, opts: { chunk?: number; failAfter?: number; error?: Error } = {}) {
-  const hash = createHash('md5');
-  const chunkSize = opts.chunk ?? 16 * KiB;
-  let produced = 0;
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    for (let sent = 0; sent < size; ) {
-      if (opts.failAfter !== undefined && sent >= opts.failAfter) throw opts.error ?? new Error('body broke');
-      const n = Math.min(chunkSize, size - sent);
-      const chunk = Buffer.alloc(n, (sent / chunkSize) % 251);
-      hash.update(chunk);
-      sent += n;
-      produced = sent;
-      await Promise.resolve();
-      yield chunk;
-    }
-  }
-  return { chunks, md5: () => hash.digest('hex'), produced: () => produced };
-}
-
-function calls(ctx: TestDriverContext, ...operations: string[]): Record<string, number> {
-  return Object.fromEntries(operations.map((op) => [op, ctx.calls.get(op) ?? 0]));
-}
-
-async function md5Of(body: AsyncIterable<Uint8Array>): Promise<{ md5: string; size: number }> {
-  const hash = createHash('md5');
-  let size = 0;
-  for await (const chunk of body) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { md5: hash.digest('hex'), size };
-}
+/** Deterministic bytes in 16 KiB chunks (see patternBytes). */
+const bytes = (size: number, opts?: PatternOptions) => patternBytes(size, 16 * KiB, opts);
 
 let conformanceServer: AzuriteHandle | undefined;
 testStorageDriver({

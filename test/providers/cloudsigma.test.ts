@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, ConflictError, InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../../src/providers/errors.ts';
-import { STANDARD_SIZES, sizePrice, type CloudSigmaDeps } from '../../src/providers/cloudsigma/common.ts';
+import { STANDARD_SIZES, sizePrice } from '../../src/providers/cloudsigma/common.ts';
 import { createCloudSigmaInstance, INDICATIVE_RATES, NODE_STATE, validateCloudSigma1Account } from '../../src/providers/cloudsigma/v1/index.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import type { AccountConfig, ComputeDriver, Node } from '../../src/providers/types.ts';
-import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
+import { expectTypedError } from '../conformance/assertions.ts';
 import { computeCapabilitiesExcept, testComputeDriver } from '../conformance/compute.ts';
 import { CS1_PASSWORD, CS1_USERNAME, startCs1Server, type Cs1ServerOptions, type Cs1TestServer } from '../helpers/cloudsigma-server.ts';
-import { testDriverContext } from '../helpers/driver-context.ts';
-import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
+import { CLOUDSIGMA_FAST, CLOUDSIGMA_WAIT, cloudSigmaContext, cloudSigmaHarness, type CloudSigmaTarget } from '../helpers/cloudsigma.ts';
+import { conformanceTarget, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { startReplayServer } from '../helpers/replay-server.ts';
 
-const FAST: CloudSigmaDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, waitTimeoutMs: 5_000, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
+const CS1: CloudSigmaTarget = { driver: 'cloudsigma', credentials: { username: CS1_USERNAME, password: CS1_PASSWORD }, create: createCloudSigmaInstance };
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const WEB1 = '4f2d8c1a-6b3e-4a9d-8e7f-1a2b3c4d5e01';
 const DB1 = '4f2d8c1a-6b3e-4a9d-8e7f-1a2b3c4d5e02';
@@ -23,15 +23,7 @@ const GIB = 1024 ** 3;
 
 type Harness = DriverHarness<Cs1TestServer, ComputeDriver>;
 
-async function harness(opts: { server?: Cs1ServerOptions; account?: Partial<AccountConfig> } = {}): Promise<Harness> {
-  const server = await startCs1Server(opts.server);
-  const ctx = testDriverContext(
-    { driver: 'cloudsigma', regions: ['zrh'], endpoint: server.endpoint, credentials: { username: CS1_USERNAME, password: CS1_PASSWORD }, ...opts.account },
-    { region: 'zrh' },
-  );
-  const instance = createCloudSigmaInstance(ctx, FAST);
-  return driverHarness(server, ctx, instance, instance.compute!);
-}
+const harness = async (opts: { server?: Cs1ServerOptions; account?: Partial<AccountConfig> } = {}): Promise<Harness> => cloudSigmaHarness(await startCs1Server(opts.server), CS1, opts.account);
 
 let conformanceServer: Cs1TestServer | undefined;
 testComputeDriver({
@@ -45,8 +37,7 @@ testComputeDriver({
     'createImage', 'deleteImage', 'copyImage', 'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume',
     'listVolumeSnapshots', 'createVolumeSnapshot', 'destroyVolumeSnapshot', 'listKeyPairs', 'getKeyPair', 'createKeyPair', 'importKeyPair', 'deleteKeyPair',
   ),
-  waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }),
-  waitTimeoutMs: 5_000,
+  ...CLOUDSIGMA_WAIT,
   missingNodeId: MISSING,
   missingImageId: MISSING,
   secrets: [CS1_PASSWORD, 'Fixture-VNC'],
@@ -193,11 +184,9 @@ describe('cloudsigma: requests and mapping', () => {
 });
 
 describe('cloudsigma: the key/value format on the wire', () => {
-  const ctxFor = (endpoint: string) =>
-    testDriverContext({ driver: 'cloudsigma', regions: ['zrh'], endpoint, credentials: { username: CS1_USERNAME, password: CS1_PASSWORD } }, { region: 'zrh' });
   const withAnswer = async (body: string, run: (driver: ComputeDriver) => Promise<void>) => {
     const replay = await startReplayServer([{ method: 'GET', path: '/servers/info', headers: { 'content-type': 'text/plain' }, body }]);
-    const instance = createCloudSigmaInstance(ctxFor(`${replay.url}/`), FAST);
+    const instance = createCloudSigmaInstance(cloudSigmaContext(CS1, `${replay.url}/`), CLOUDSIGMA_FAST);
     try {
       await run(instance.compute!);
     } finally {

@@ -7,7 +7,7 @@ import {
   NotFoundError,
   ProviderError,
 } from '../../src/providers/errors.ts';
-import { STANDARD_SIZES, sizePrice, type CloudSigmaDeps } from '../../src/providers/cloudsigma/common.ts';
+import { STANDARD_SIZES, sizePrice } from '../../src/providers/cloudsigma/common.ts';
 import {
   CLOUDSIGMA2_REGIONS,
   createCloudSigma2Instance,
@@ -17,14 +17,14 @@ import {
 } from '../../src/providers/cloudsigma/v2/index.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
 import type { AccountConfig, ComputeDriver, Node } from '../../src/providers/types.ts';
-import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
+import { expectTypedError } from '../conformance/assertions.ts';
 import { computeCapabilitiesExcept, opensshEd25519PublicKey, testComputeDriver } from '../conformance/compute.ts';
-import { testDriverContext } from '../helpers/driver-context.ts';
-import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
+import { CLOUDSIGMA_FAST, CLOUDSIGMA_WAIT, cloudSigmaContext, cloudSigmaHarness, type CloudSigmaTarget } from '../helpers/cloudsigma.ts';
+import { conformanceTarget, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { CS2_PASSWORD, CS2_USERNAME, startCs2Server, type Cs2ServerOptions, type Cs2TestServer } from '../helpers/cloudsigma2-server.ts';
 import { startReplayServer } from '../helpers/replay-server.ts';
 
-const FAST: CloudSigmaDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, waitTimeoutMs: 5_000, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
+const CS2: CloudSigmaTarget = { driver: 'cloudsigma2', credentials: { username: CS2_USERNAME, password: CS2_PASSWORD }, create: createCloudSigma2Instance };
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const WEB1 = '9b1f6a3e-2c4d-4e5f-8a7b-1c2d3e4f5a01';
 const DB1 = '9b1f6a3e-2c4d-4e5f-8a7b-1c2d3e4f5a02';
@@ -35,15 +35,7 @@ const GIB = 1024 ** 3;
 
 type Harness = DriverHarness<Cs2TestServer, ComputeDriver>;
 
-async function harness(opts: { server?: Cs2ServerOptions; account?: Partial<AccountConfig> } = {}): Promise<Harness> {
-  const server = await startCs2Server(opts.server);
-  const ctx = testDriverContext(
-    { driver: 'cloudsigma2', regions: ['zrh'], endpoint: server.endpoint, credentials: { username: CS2_USERNAME, password: CS2_PASSWORD }, ...opts.account },
-    { region: 'zrh' },
-  );
-  const instance = createCloudSigma2Instance(ctx, FAST);
-  return driverHarness(server, ctx, instance, instance.compute!);
-}
+const harness = async (opts: { server?: Cs2ServerOptions; account?: Partial<AccountConfig> } = {}): Promise<Harness> => cloudSigmaHarness(await startCs2Server(opts.server), CS2, opts.account);
 
 let conformanceServer: Cs2TestServer | undefined;
 testComputeDriver({
@@ -57,8 +49,7 @@ testComputeDriver({
     'createImage', 'deleteImage', 'copyImage', 'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume',
     'listVolumeSnapshots', 'createVolumeSnapshot', 'destroyVolumeSnapshot', 'createKeyPair',
   ),
-  waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }),
-  waitTimeoutMs: 5_000,
+  ...CLOUDSIGMA_WAIT,
   missingNodeId: MISSING,
   missingImageId: MISSING,
   secrets: [CS2_PASSWORD, 'Fixture-VNC', 'FIXTURE-PRIVATE-KEY-MUST-NOT-LEAK', 'fixture-user-data-secret'],
@@ -254,8 +245,6 @@ describe('cloudsigma2: requests and mapping', () => {
 });
 
 describe('cloudsigma2: malformed answers and error bodies', () => {
-  const account = (endpoint: string) =>
-    testDriverContext({ driver: 'cloudsigma2', regions: ['zrh'], endpoint, credentials: { username: CS2_USERNAME, password: CS2_PASSWORD } }, { region: 'zrh' });
 
   it('a listing without objects, or not JSON, is a MalformedResponseError', async () => {
     const replay = await startReplayServer([
@@ -263,7 +252,7 @@ describe('cloudsigma2: malformed answers and error bodies', () => {
       { method: 'GET', path: '/api/2.0/servers/detail/', times: 1, headers: { 'content-type': 'text/html' }, body: '<html>maintenance</html>' },
       { method: 'GET', path: '/api/2.0/tags/', headers: { 'content-type': 'application/json' }, body: '{"objects": []}' },
     ]);
-    const instance = createCloudSigma2Instance(account(`${replay.url}/api/2.0/`), FAST);
+    const instance = createCloudSigma2Instance(cloudSigmaContext(CS2, `${replay.url}/api/2.0/`), CLOUDSIGMA_FAST);
     try {
       await expectTypedError(instance.compute!.listNodes(), MalformedResponseError);
       await expectTypedError(instance.compute!.listNodes(), MalformedResponseError);

@@ -9,33 +9,17 @@ import {
 } from '../../src/providers/digitalocean/index.ts';
 import { AuthenticationError, InvalidInputError, NotFoundError, ProviderError, RateLimitedError } from '../../src/providers/errors.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
-import type { RestDeps } from '../../src/providers/rest/account.ts';
-import type { AccountConfig, ComputeDriver, LoadBalancerDriver } from '../../src/providers/types.ts';
-import { computeCapabilitiesExcept, testComputeDriver } from '../conformance/compute.ts';
-import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
+import type { AccountConfig } from '../../src/providers/types.ts';
+import { testComputeDriver } from '../conformance/compute.ts';
+import { expectTypedError } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext } from '../helpers/driver-context.ts';
-import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
+import { conformanceTarget, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { DIGITALOCEAN_TEST_TOKEN, startDigitalOceanServer, type DigitalOceanTestServer } from '../helpers/digitalocean-server.ts';
+import { REST_COMPUTE_CAPABILITIES, REST_WAIT, restPairHarness, type RestCloud, type RestHarnessOptions, type RestPair } from '../helpers/rest-cloud.ts';
 
-const FAST: RestDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
-const WAIT = { waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }), waitTimeoutMs: 5_000 };
-
-interface Pair {
-  compute: ComputeDriver;
-  lb: LoadBalancerDriver;
-}
-type Harness = DriverHarness<DigitalOceanTestServer, Pair>;
-
-async function harness(opts: { account?: Partial<AccountConfig>; deps?: RestDeps; server?: DigitalOceanTestServer } = {}): Promise<Harness> {
-  const server = opts.server ?? (await startDigitalOceanServer());
-  const ctx = testDriverContext({ driver: 'digitalocean', endpoint: server.endpoint, credentials: { token: DIGITALOCEAN_TEST_TOKEN }, options: { region: 'nyc3' }, ...opts.account });
-  const computeCtx = { ...ctx, account: { ...ctx.account, options: {} } };
-  const compute = createDigitalOceanInstance(computeCtx, { ...FAST, ...opts.deps });
-  const lb = createDigitalOceanLbInstance({ ...ctx, account: { ...ctx.account, driver: 'digitalocean-lb' } }, { ...FAST, ...opts.deps });
-  const both = { close: async () => (await compute.close?.(), await lb.close?.()) };
-  return driverHarness(server, ctx, both, { compute: compute.compute!, lb: lb.loadBalancer! });
-}
+const CLOUD: RestCloud = { driver: 'digitalocean', token: DIGITALOCEAN_TEST_TOKEN, options: { region: 'nyc3' }, compute: createDigitalOceanInstance, lb: createDigitalOceanLbInstance };
+type Harness = DriverHarness<DigitalOceanTestServer, RestPair>;
+const harness = async (opts: RestHarnessOptions = {}): Promise<Harness> => restPairHarness(await startDigitalOceanServer(), CLOUD, opts);
 
 let conformanceServer: DigitalOceanTestServer | undefined;
 testComputeDriver({
@@ -46,14 +30,11 @@ testComputeDriver({
     const target = conformanceTarget(h);
     return { driver: h.driver.compute, cleanup: target.cleanup };
   },
-  capabilities: computeCapabilitiesExcept(
-    'createImage', 'deleteImage', 'copyImage', 'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume',
-    'listVolumeSnapshots', 'createVolumeSnapshot', 'destroyVolumeSnapshot', 'listKeyPairs', 'getKeyPair', 'createKeyPair', 'importKeyPair', 'deleteKeyPair',
-  ),
+  capabilities: REST_COMPUTE_CAPABILITIES,
   missingNodeId: '999999999',
   missingImageId: '1',
   secrets: [DIGITALOCEAN_TEST_TOKEN],
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 testLoadBalancerDriver({
@@ -68,7 +49,7 @@ testLoadBalancerDriver({
   createInput: (base, nodes) => ({ ...base, ex: { dropletIds: nodes.map((n) => n.id), targetPort: 8080 } }),
   missingBalancerId: '0b9a3f5e-0000-4000-8000-000000000000',
   secrets: [DIGITALOCEAN_TEST_TOKEN],
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 describe('digitalocean: requests and mapping', () => {

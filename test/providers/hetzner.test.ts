@@ -2,33 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { AuthenticationError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError } from '../../src/providers/errors.ts';
 import { NODE_STATE, createHetznerInstance, createHetznerLbInstance, validateHetznerAccount, validateHetznerLbAccount } from '../../src/providers/hetzner/index.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
-import type { RestDeps } from '../../src/providers/rest/account.ts';
-import type { AccountConfig, ComputeDriver, LoadBalancerDriver } from '../../src/providers/types.ts';
-import { computeCapabilitiesExcept, testComputeDriver } from '../conformance/compute.ts';
-import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
+import type { AccountConfig } from '../../src/providers/types.ts';
+import { testComputeDriver } from '../conformance/compute.ts';
+import { expectTypedError } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext } from '../helpers/driver-context.ts';
-import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
+import { conformanceTarget, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { HETZNER_ROOT_PASSWORD, HETZNER_TEST_TOKEN, startHetznerServer, type HetznerTestServer } from '../helpers/hetzner-server.ts';
+import { REST_COMPUTE_CAPABILITIES, REST_WAIT, restPairHarness, type RestCloud, type RestHarnessOptions, type RestPair } from '../helpers/rest-cloud.ts';
 
-const FAST: RestDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
-const WAIT = { waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }), waitTimeoutMs: 5_000 };
 const SECRETS = [HETZNER_TEST_TOKEN, HETZNER_ROOT_PASSWORD];
 
-interface Pair {
-  compute: ComputeDriver;
-  lb: LoadBalancerDriver;
-}
-type Harness = DriverHarness<HetznerTestServer, Pair>;
-
-async function harness(opts: { account?: Partial<AccountConfig>; deps?: RestDeps } = {}): Promise<Harness> {
-  const server = await startHetznerServer();
-  const ctx = testDriverContext({ driver: 'hetzner', endpoint: server.endpoint, credentials: { token: HETZNER_TEST_TOKEN }, options: { location: 'fsn1' }, ...opts.account });
-  const compute = createHetznerInstance({ ...ctx, account: { ...ctx.account, options: {} } }, { ...FAST, ...opts.deps });
-  const lb = createHetznerLbInstance({ ...ctx, account: { ...ctx.account, driver: 'hetzner-lb' } }, { ...FAST, ...opts.deps });
-  const both = { close: async () => (await compute.close?.(), await lb.close?.()) };
-  return driverHarness(server, ctx, both, { compute: compute.compute!, lb: lb.loadBalancer! });
-}
+const CLOUD: RestCloud = { driver: 'hetzner', token: HETZNER_TEST_TOKEN, options: { location: 'fsn1' }, compute: createHetznerInstance, lb: createHetznerLbInstance };
+type Harness = DriverHarness<HetznerTestServer, RestPair>;
+const harness = async (opts: RestHarnessOptions = {}): Promise<Harness> => restPairHarness(await startHetznerServer(), CLOUD, opts);
 
 let conformanceServer: HetznerTestServer | undefined;
 let conformanceLogs: unknown[] = [];
@@ -40,14 +26,11 @@ testComputeDriver({
     conformanceLogs = h.ctx.logs;
     return { driver: h.driver.compute, cleanup: conformanceTarget(h).cleanup };
   },
-  capabilities: computeCapabilitiesExcept(
-    'createImage', 'deleteImage', 'copyImage', 'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume',
-    'listVolumeSnapshots', 'createVolumeSnapshot', 'destroyVolumeSnapshot', 'listKeyPairs', 'getKeyPair', 'createKeyPair', 'importKeyPair', 'deleteKeyPair',
-  ),
+  capabilities: REST_COMPUTE_CAPABILITIES,
   missingNodeId: '999999999',
   missingImageId: '1',
   secrets: SECRETS,
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 testLoadBalancerDriver({
@@ -61,7 +44,7 @@ testLoadBalancerDriver({
   createInput: (base, nodes) => ({ ...base, ex: { serverIds: nodes.map((n) => n.id), destinationPort: 8080 } }),
   missingBalancerId: '999999',
   secrets: SECRETS,
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 describe('hetzner: requests and mapping', () => {

@@ -2,32 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidInputError, NotFoundError, ProviderError, RateLimitedError } from '../../src/providers/errors.ts';
 import { NODE_STATE, createLinodeInstance, createLinodeLbInstance, generateRootPassword, validateLinodeAccount, validateLinodeLbAccount } from '../../src/providers/linode/index.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
-import type { RestDeps } from '../../src/providers/rest/account.ts';
-import type { AccountConfig, ComputeDriver, LoadBalancerDriver } from '../../src/providers/types.ts';
-import { computeCapabilitiesExcept, testComputeDriver } from '../conformance/compute.ts';
-import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
+import type { AccountConfig } from '../../src/providers/types.ts';
+import { testComputeDriver } from '../conformance/compute.ts';
+import { expectTypedError } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext } from '../helpers/driver-context.ts';
-import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
+import { conformanceTarget, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
 import { LINODE_TEST_TOKEN, startLinodeServer, type LinodeTestServer } from '../helpers/linode-server.ts';
+import { REST_COMPUTE_CAPABILITIES, REST_WAIT, restPairHarness, type RestCloud, type RestHarnessOptions, type RestPair } from '../helpers/rest-cloud.ts';
 
-const FAST: RestDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
-const WAIT = { waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }), waitTimeoutMs: 5_000 };
-
-interface Pair {
-  compute: ComputeDriver;
-  lb: LoadBalancerDriver;
-}
-type Harness = DriverHarness<LinodeTestServer, Pair>;
-
-async function harness(opts: { account?: Partial<AccountConfig>; deps?: RestDeps } = {}): Promise<Harness> {
-  const server = await startLinodeServer();
-  const ctx = testDriverContext({ driver: 'linode', endpoint: server.endpoint, credentials: { token: LINODE_TEST_TOKEN }, options: { region: 'us-east' }, ...opts.account });
-  const compute = createLinodeInstance({ ...ctx, account: { ...ctx.account, options: {} } }, { ...FAST, ...opts.deps });
-  const lb = createLinodeLbInstance({ ...ctx, account: { ...ctx.account, driver: 'linode-lb' } }, { ...FAST, ...opts.deps });
-  const both = { close: async () => (await compute.close?.(), await lb.close?.()) };
-  return driverHarness(server, ctx, both, { compute: compute.compute!, lb: lb.loadBalancer! });
-}
+const CLOUD: RestCloud = { driver: 'linode', token: LINODE_TEST_TOKEN, options: { region: 'us-east' }, compute: createLinodeInstance, lb: createLinodeLbInstance };
+type Harness = DriverHarness<LinodeTestServer, RestPair>;
+const harness = async (opts: RestHarnessOptions = {}): Promise<Harness> => restPairHarness(await startLinodeServer(), CLOUD, opts);
 
 let conformanceServer: LinodeTestServer | undefined;
 let conformanceLogs: unknown[] = [];
@@ -39,14 +24,11 @@ testComputeDriver({
     conformanceLogs = h.ctx.logs;
     return { driver: h.driver.compute, cleanup: conformanceTarget(h).cleanup };
   },
-  capabilities: computeCapabilitiesExcept(
-    'createImage', 'deleteImage', 'copyImage', 'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume',
-    'listVolumeSnapshots', 'createVolumeSnapshot', 'destroyVolumeSnapshot', 'listKeyPairs', 'getKeyPair', 'createKeyPair', 'importKeyPair', 'deleteKeyPair',
-  ),
+  capabilities: REST_COMPUTE_CAPABILITIES,
   missingNodeId: '999999999',
   missingImageId: 'linode/none',
   secrets: [LINODE_TEST_TOKEN],
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 testLoadBalancerDriver({
@@ -59,7 +41,7 @@ testLoadBalancerDriver({
   memberIps: ['192.168.130.11', '192.168.130.12'],
   missingBalancerId: '999999',
   secrets: [LINODE_TEST_TOKEN],
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 describe('linode: requests and mapping', () => {

@@ -1,9 +1,11 @@
-/** The helpers the bearer-token clouds share: page styles, the paging loop, rate-limit delays, string tags. */
+/** The helpers the bearer-token clouds share: page styles, the paging loop, rate-limit delays, string tags, balancer checks, id paths. */
 import { describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError, MalformedResponseError, RateLimitedError } from '../../src/providers/errors.ts';
 import { createConnection } from '../../src/providers/http/connection.ts';
+import { balancerChecks } from '../../src/providers/rest/balancer.ts';
 import { restErrorParser, retryAfterMs, scrubValues } from '../../src/providers/rest/errors.ts';
 import { DIGITALOCEAN_PAGES, HETZNER_PAGES, LINODE_PAGES, VULTR_PAGES, listAll } from '../../src/providers/rest/paging.ts';
+import { idPath } from '../../src/providers/rest/paths.ts';
 import { tagsFromStrings, tagsToStrings } from '../../src/providers/rest/tags.ts';
 import { startReplayServer } from '../helpers/replay-server.ts';
 
@@ -107,5 +109,35 @@ describe('rest: string tags', () => {
     expect(() => tagsToStrings({ 'a:b': 'c' }, rule)).toThrow(InvalidInputError);
     expect(() => tagsToStrings({ env: 'PROD' }, rule)).toThrow(InvalidInputError);
     expect(() => tagsToStrings({ environment: 'production' }, rule)).toThrow(InvalidInputError);
+  });
+});
+
+describe('rest: balancer checks and id paths', () => {
+  const checks = balancerChecks({ provider: 'cloud', vendor: 'Cloud', algorithms: { ROUND_ROBIN: 'rr', LEAST_CONNECTIONS: 'lc' }, protocols: ['http', 'tcp'], exKeys: ['region'], exOf: 'a Cloud balancer' });
+  const field = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidInputError);
+      return { field: (err as InvalidInputError).field, message: (err as Error).message };
+    }
+    throw new Error('expected an InvalidInputError');
+  };
+
+  it('checks ports, algorithms, protocols and ex keys, naming the field', () => {
+    expect(checks.algorithms).toEqual(['ROUND_ROBIN', 'LEAST_CONNECTIONS']);
+    expect(checks.checkPort(443, 'port')).toBe(443);
+    for (const bad of [0, 65536, 1.5, '80']) expect(field(() => checks.checkPort(bad, 'members[0].port'))).toEqual({ field: 'members[0].port', message: '[cloud] members[0].port must be an integer from 1 to 65535' });
+    expect(checks.checkAlgorithm('LEAST_CONNECTIONS')).toBe('lc');
+    expect(field(() => checks.checkAlgorithm('SOURCE_IP'))).toEqual({ field: 'algorithm', message: '[cloud] algorithm SOURCE_IP is not supported by Cloud (supported: ROUND_ROBIN, LEAST_CONNECTIONS)' });
+    expect(checks.checkProtocol('HTTP')).toBe('http');
+    expect(field(() => checks.checkProtocol('udp', 'ex.backendProtocol'))).toEqual({ field: 'ex.backendProtocol', message: '[cloud] ex.backendProtocol must be one of http, tcp' });
+    expect(() => checks.checkExKeys({ region: 'r1' })).not.toThrow();
+    expect(field(() => checks.checkExKeys({ region: 'r1', size: 2 }))).toEqual({ field: 'ex.size', message: '[cloud] ex.size is not a Cloud balancer option (known: region)' });
+  });
+
+  it('encodes an id for a path and refuses an empty or overlong one as field id', () => {
+    expect(idPath('a/b c', 'cloud', 'a droplet')).toBe('a%2Fb%20c');
+    for (const bad of ['', '  ', 'x'.repeat(65)]) expect(field(() => idPath(bad, 'cloud', 'a droplet'))).toEqual({ field: 'id', message: '[cloud] id must be a droplet id' });
   });
 });

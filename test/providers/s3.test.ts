@@ -4,7 +4,6 @@
  * versus multipart, counted per upstream call), cleanup after failures, presigned URLs, ranges,
  * error mapping, addressing and option validation.
  */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseS3Error } from '../../src/providers/aws/s3/errors.ts';
 import { s3Provider, validateS3Account } from '../../src/providers/aws/s3/index.ts';
@@ -22,6 +21,7 @@ import { expectTypedError, uniqueName } from '../conformance/assertions.ts';
 import { readAll, testStorageDriver } from '../conformance/storage.ts';
 import { testDriverContext, type TestDriverContext } from '../helpers/driver-context.ts';
 import { startS3rver, type S3rverHandle } from '../helpers/s3rver.ts';
+import { calls, md5Of, patternBytes, type PatternOptions } from '../helpers/storage-bodies.ts';
 
 const MiB = 1024 * 1024;
 const SMALL_PARTS = { multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB };
@@ -35,37 +35,8 @@ function s3Driver(endpoint: string | undefined, account: Partial<AccountConfig> 
   return { ctx, driver: instance.storage as StorageDriver, close: () => instance.close?.() ?? Promise.resolve() };
 }
 
-/** `size` deterministic bytes in chunks of `chunk`, hashed as produced; throws after `failAfter` bytes when set. */
-function bytes(size: number, opts: { chunk?: number; failAfter?: number; error?: Error } = {}) {
-  const hash = createHash('md5');
-  const chunkSize = opts.chunk ?? 256 * 1024;
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    for (let sent = 0; sent < size; ) {
-      if (opts.failAfter !== undefined && sent >= opts.failAfter) throw opts.error ?? new Error('body broke');
-      const n = Math.min(chunkSize, size - sent);
-      const chunk = Buffer.alloc(n, (sent / chunkSize) % 251);
-      hash.update(chunk);
-      sent += n;
-      await Promise.resolve();
-      yield chunk;
-    }
-  }
-  return { chunks, md5: () => hash.digest('hex') };
-}
-
-async function md5Of(body: AsyncIterable<Uint8Array>): Promise<{ md5: string; size: number }> {
-  const hash = createHash('md5');
-  let size = 0;
-  for await (const chunk of body) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { md5: hash.digest('hex'), size };
-}
-
-function calls(ctx: TestDriverContext, ...operations: string[]): Record<string, number> {
-  return Object.fromEntries(operations.map((op) => [op, ctx.calls.get(op) ?? 0]));
-}
+/** Deterministic bytes in 256 KiB chunks (see patternBytes). */
+const bytes = (size: number, opts?: PatternOptions) => patternBytes(size, 256 * 1024, opts);
 
 let conformanceServer: S3rverHandle | undefined;
 testStorageDriver({

@@ -1,37 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, InvalidInputError, NotFoundError, ProviderError, RateLimitedError } from '../../src/providers/errors.ts';
 import { loadProvider } from '../../src/providers/registry.ts';
-import type { RestDeps } from '../../src/providers/rest/account.ts';
-import type { AccountConfig, ComputeDriver, LoadBalancerDriver } from '../../src/providers/types.ts';
+import type { AccountConfig } from '../../src/providers/types.ts';
 import { BALANCER_STATE, createVultrInstance, createVultrLbInstance, toNodeState, validateVultrAccount, validateVultrLbAccount } from '../../src/providers/vultr/index.ts';
-import { computeCapabilitiesExcept, testComputeDriver } from '../conformance/compute.ts';
-import { expectTypedError, pollUntil } from '../conformance/assertions.ts';
+import { testComputeDriver } from '../conformance/compute.ts';
+import { expectTypedError } from '../conformance/assertions.ts';
 import { testLoadBalancerDriver } from '../conformance/loadbalancer.ts';
-import { testDriverContext } from '../helpers/driver-context.ts';
-import { conformanceTarget, driverHarness, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
+import { conformanceTarget, harnessPerTest, type DriverHarness } from '../helpers/driver-harness.ts';
+import { REST_COMPUTE_CAPABILITIES, REST_WAIT, restPairHarness, type RestCloud, type RestHarnessOptions, type RestPair } from '../helpers/rest-cloud.ts';
 import { VULTR_DEFAULT_PASSWORD, VULTR_TEST_TOKEN, startVultrServer, type VultrTestServer } from '../helpers/vultr-server.ts';
 
-const FAST: RestDeps = { retry: { baseDelayMs: 1, maxDelayMs: 5 }, pollIntervalMs: 10, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
-const WAIT = { waitFor: pollUntil({ intervalMs: 20, timeoutMs: 5_000 }), waitTimeoutMs: 5_000 };
 const SECRETS = [VULTR_TEST_TOKEN, VULTR_DEFAULT_PASSWORD];
 const WEB_1 = 'cb676a46-66fd-4dfb-b839-443f2e6c0b60';
 const WEB_2 = 'a3c0a6e0-4e7d-4b8b-9d5e-7f2b0c1d2e30';
 const WEB_LB = '1317575f-0d6d-4d33-a2a0-5e1e0b4c6f1a';
 
-interface Pair {
-  compute: ComputeDriver;
-  lb: LoadBalancerDriver;
-}
-type Harness = DriverHarness<VultrTestServer, Pair>;
-
-async function harness(opts: { account?: Partial<AccountConfig>; deps?: RestDeps } = {}): Promise<Harness> {
-  const server = await startVultrServer();
-  const ctx = testDriverContext({ driver: 'vultr', endpoint: server.endpoint, credentials: { token: VULTR_TEST_TOKEN }, options: { region: 'ewr' }, ...opts.account });
-  const compute = createVultrInstance({ ...ctx, account: { ...ctx.account, options: {} } }, { ...FAST, ...opts.deps });
-  const lb = createVultrLbInstance({ ...ctx, account: { ...ctx.account, driver: 'vultr-lb' } }, { ...FAST, ...opts.deps });
-  const both = { close: async () => (await compute.close?.(), await lb.close?.()) };
-  return driverHarness(server, ctx, both, { compute: compute.compute!, lb: lb.loadBalancer! });
-}
+const CLOUD: RestCloud = { driver: 'vultr', token: VULTR_TEST_TOKEN, options: { region: 'ewr' }, compute: createVultrInstance, lb: createVultrLbInstance };
+type Harness = DriverHarness<VultrTestServer, RestPair>;
+const harness = async (opts: RestHarnessOptions = {}): Promise<Harness> => restPairHarness(await startVultrServer(), CLOUD, opts);
 
 let conformanceServer: VultrTestServer | undefined;
 testComputeDriver({
@@ -41,14 +27,11 @@ testComputeDriver({
     conformanceServer = h.server;
     return { driver: h.driver.compute, cleanup: conformanceTarget(h).cleanup };
   },
-  capabilities: computeCapabilitiesExcept(
-    'createImage', 'deleteImage', 'copyImage', 'listVolumes', 'createVolume', 'attachVolume', 'detachVolume', 'destroyVolume',
-    'listVolumeSnapshots', 'createVolumeSnapshot', 'destroyVolumeSnapshot', 'listKeyPairs', 'getKeyPair', 'createKeyPair', 'importKeyPair', 'deleteKeyPair',
-  ),
+  capabilities: REST_COMPUTE_CAPABILITIES,
   missingNodeId: '00000000-0000-4000-8000-000000000000',
   missingImageId: '999999',
   secrets: SECRETS,
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 testLoadBalancerDriver({
@@ -62,7 +45,7 @@ testLoadBalancerDriver({
   createInput: (base, nodes) => ({ ...base, ex: { instanceIds: nodes.map((n) => n.id), backendPort: 8080 } }),
   missingBalancerId: '00000000-0000-4000-8000-00000000beef',
   secrets: SECRETS,
-  ...WAIT,
+  ...REST_WAIT,
 });
 
 describe('vultr: requests and mapping', () => {

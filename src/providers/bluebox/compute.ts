@@ -6,9 +6,11 @@
  * recorded responses (fixtures/bluebox).
  */
 import { isIP } from 'node:net';
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError, ProviderError } from '../errors.ts';
 import type { Connection, RequestOptions } from '../http/connection.ts';
 import { scrubError } from '../http/redact.ts';
+import { str, type Json } from '../rest/json.ts';
 import type { ComputeDriver, CreateNodeInput, Image, Location, Node, NodeState, Size } from '../types.ts';
 
 export const DRIVER_NAME = 'bluebox';
@@ -24,7 +26,6 @@ export const NODE_STATE: Readonly<Record<string, NodeState>> = {
 /** Blue Box ran Blocks from its Seattle data centre only; the API takes no location on create. */
 export const BLUEBOX_LOCATION: Location = { id: 'seattle', name: 'Blue Box Seattle', country: 'US', extra: {} };
 
-type Json = Record<string, unknown>;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 const MIB = 1024 * 1024;
@@ -57,19 +58,13 @@ export function blueboxComputeDriver(conn: () => Connection, secrets: () => stri
     listNodes,
 
     // why: the API has no multi-id lookup; one listing per batch beats one GET per id
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter) {
       return (await templates()).filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
     },
 
-    async getImages(ids) {
-      const byId = new Map((await templates()).map((i) => [i.id, i]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getImages: batchFromListing(templates),
 
     async listSizes() {
       // GET /api/block_products.json
@@ -160,10 +155,6 @@ export function toImage(template: Json): Image {
 }
 
 // --- Internal helpers ---
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
 
 function blockId(id: string): string {
   if (typeof id !== 'string' || !ID.test(id)) throw new InvalidInputError('id must be a block id', { provider: DRIVER_NAME, field: 'id' });

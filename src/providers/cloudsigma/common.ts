@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError, TimeoutError } from '../errors.ts';
-import type { BasicCredentials } from '../http/signers/basic.ts';
-import type { RetryOptions } from '../http/connection.ts';
-import type { AccountConfig, CreateNodeInput, DriverContext, Location, Size } from '../types.ts';
+import { basicSigner, type BasicCredentials } from '../http/signers/basic.ts';
+import { createConnection, type Connection, type ConnectionOptions, type RetryOptions } from '../http/connection.ts';
+import type { AccountConfig, CreateNodeInput, DriverContext, Image, ImageFilter, Location, Size } from '../types.ts';
 import { sleep } from '../call-scope.ts';
 
 /** Test seams and tuning, for both CloudSigma drivers. */
@@ -113,6 +113,51 @@ export function basicCredentials(account: AccountConfig): () => BasicCredentials
   return () => ({ username: account.credentials.username ?? '', password: account.credentials.password ?? '' });
 }
 
+/** The API's connection for one (account, location), opened on first use. */
+export interface CloudSigmaConnection {
+  open(): Connection;
+  close(): Promise<void>;
+}
+
+/** HTTP Basic to the account's endpoint, else the region's. */
+export function cloudSigmaConnection(
+  ctx: DriverContext,
+  deps: CloudSigmaDeps,
+  opts: { provider: string; regions: Readonly<Record<string, CloudSigmaRegion>>; parseError?: ConnectionOptions['parseError'] },
+): CloudSigmaConnection {
+  let conn: Connection | undefined;
+  return {
+    open: () =>
+      (conn ??= createConnection({
+        provider: opts.provider,
+        baseUrl: baseUrl(ctx, opts.regions, opts.provider),
+        signer: basicSigner(basicCredentials(ctx.account)),
+        recordCall: ctx.recordCall,
+        now: ctx.now,
+        retry: deps.retry,
+        sleep: deps.sleep,
+        ...(opts.parseError ? { parseError: opts.parseError } : {}),
+        defaults: ctx.http,
+      })),
+    close: async () => {
+      await conn?.close();
+    },
+  };
+}
+
+/** How both APIs' drivers wait (drives cloning, servers stopping). */
+export interface CloudSigmaWaits {
+  region: string | undefined;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  pollIntervalMs: number;
+  waitTimeoutMs: number;
+}
+
+export function cloudSigmaWaits(ctx: DriverContext, deps: CloudSigmaDeps): CloudSigmaWaits {
+  return { region: ctx.region, now: ctx.now, sleep: deps.sleep ?? defaultSleep, pollIntervalMs: deps.pollIntervalMs ?? 2000, waitTimeoutMs: deps.waitTimeoutMs ?? 600_000 };
+}
+
 /**
  * Problems with a CloudSigma account, naming fields, never values. Region names are checked
  * only without `endpoint` (a CloudSigma-compatible deployment may name its own).
@@ -165,6 +210,11 @@ export function checkCreateInput(input: CreateNodeInput, provider: string, regio
     throw new InvalidInputError(`locationId must be this account's region (${region ?? 'none'}): one CloudSigma location is one API endpoint`, { provider, field: 'locationId' });
   }
   return { name, size, imageId };
+}
+
+/** The library images a listImages filter keeps: by ids and name (they have no owner). */
+export function filterImages(images: Image[], filter: ImageFilter | undefined): Image[] {
+  return images.filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
 }
 
 /** Polls `check` until it returns a value, sleeping between polls; TimeoutError after the deadline. */

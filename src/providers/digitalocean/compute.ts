@@ -3,10 +3,12 @@
  * sizes with hourly prices, regions as locations. Power changes go through droplet actions and
  * return once the action completed, so the next change is not refused as a pending event.
  */
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError, ProviderError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { obj, str, type Json } from '../rest/json.ts';
 import { DIGITALOCEAN_PAGES, listAll } from '../rest/paging.ts';
+import { idPath } from '../rest/paths.ts';
 import { tagsToStrings } from '../rest/tags.ts';
 import { waitFor, type WaitOptions } from '../rest/wait.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../types.ts';
@@ -50,7 +52,7 @@ export function digitalOceanComputeDriver(opts: DigitalOceanComputeOptions): Com
 
   const action = async (id: string, type: string): Promise<void> => {
     // https://docs.digitalocean.com/reference/api/digitalocean/#tag/Droplet-Actions/operation/dropletActions_post
-    const res = await conn().request<Json>({ operation: `POST /droplets/{id}/actions ${type}`, method: 'POST', path: `droplets/${dropletPath(id, provider)}/actions`, json: { type }, expect: [201, 200] });
+    const res = await conn().request<Json>({ operation: `POST /droplets/{id}/actions ${type}`, method: 'POST', path: `droplets/${idPath(id, provider, 'a droplet')}/actions`, json: { type }, expect: [201, 200] });
     const started = obj(obj(res.body)?.action);
     const actionId = str(started?.id);
     if (!actionId) throw new MalformedResponseError(`POST /droplets/{id}/actions ${type} answered without an action`, { provider });
@@ -81,10 +83,7 @@ export function digitalOceanComputeDriver(opts: DigitalOceanComputeOptions): Com
     listNodes,
 
     // why: the API looks droplets up one id at a time; one paged listing serves a whole batch
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       const images = await allImages(filter?.owner);
@@ -118,7 +117,7 @@ export function digitalOceanComputeDriver(opts: DigitalOceanComputeOptions): Com
 
     async destroyNode(id) {
       // https://docs.digitalocean.com/reference/api/digitalocean/#tag/Droplets/operation/droplets_destroy
-      await conn().request({ operation: 'DELETE /droplets/{id}', method: 'DELETE', path: `droplets/${dropletPath(id, provider)}`, responseType: 'none' });
+      await conn().request({ operation: 'DELETE /droplets/{id}', method: 'DELETE', path: `droplets/${idPath(id, provider, 'a droplet')}`, responseType: 'none' });
     },
 
     rebootNode: (id, o) => action(id, o?.hard ? 'power_cycle' : 'reboot'),
@@ -128,11 +127,6 @@ export function digitalOceanComputeDriver(opts: DigitalOceanComputeOptions): Com
 }
 
 // --- Internal helpers ---
-
-function dropletPath(id: string, provider: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be a droplet id', { provider, field: 'id' });
-  return encodeURIComponent(id);
-}
 
 function matches(image: Image, filter: ImageFilter | undefined): boolean {
   if (filter?.ids !== undefined && !filter.ids.includes(image.id) && !filter.ids.includes(String(image.extra.slug))) return false;

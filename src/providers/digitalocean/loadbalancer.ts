@@ -6,11 +6,13 @@
  * https://docs.digitalocean.com/reference/api/digitalocean/#tag/Load-Balancers
  */
 import { isIP } from 'node:net';
-import { InvalidInputError, MalformedResponseError } from '../errors.ts';
+import { MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
+import { balancerChecks } from '../rest/balancer.ts';
 import { list, num, obj, str, type Json } from '../rest/json.ts';
 import { DIGITALOCEAN_PAGES, listAll } from '../rest/paging.ts';
-import type { Algorithm, CreateBalancerInput, LoadBalancerDriver, Member, Node } from '../types.ts';
+import { idPath } from '../rest/paths.ts';
+import type { CreateBalancerInput, LoadBalancerDriver, Member, Node } from '../types.ts';
 import { ALGORITHM_NAMES, dropletIds, toBalancer, toMembers, toNode } from './mappers.ts';
 
 /** What the balancer driver needs from its instance. */
@@ -22,7 +24,6 @@ export interface DigitalOceanLbOptions {
   region: string | undefined;
 }
 
-const ALGORITHMS = Object.keys(ALGORITHM_NAMES) as Algorithm[];
 /** https://docs.digitalocean.com/reference/api/digitalocean/#tag/Load-Balancers/operation/loadBalancers_create (entry_protocol) */
 const PROTOCOLS = ['http', 'https', 'http2', 'http3', 'tcp', 'udp'];
 /** why: these terminate TLS, so they need a certificate or TLS passthrough */
@@ -32,11 +33,14 @@ const EX_KEYS = ['region', 'dropletIds', 'targetPort', 'certificateId', 'tlsPass
 
 export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): LoadBalancerDriver {
   const { provider, conn } = opts;
-  const fail = (field: string, message: string) => new InvalidInputError(message, { provider, field });
+  const { algorithms, fail, checkPort, checkAlgorithm, checkProtocol, checkExKeys } = balancerChecks({
+    provider, vendor: 'DigitalOcean', algorithms: ALGORITHM_NAMES, protocols: PROTOCOLS, exKeys: EX_KEYS, exOf: 'a DigitalOcean balancer',
+  });
+  const lbPath = (id: string) => idPath(id, provider, 'a load balancer');
 
   const getLb = async (id: string): Promise<Json> => {
     // https://docs.digitalocean.com/reference/api/digitalocean/#tag/Load-Balancers/operation/loadBalancers_get
-    const res = await conn().request<Json>({ operation: 'GET /load_balancers/{id}', path: `load_balancers/${lbPath(id, provider)}` });
+    const res = await conn().request<Json>({ operation: 'GET /load_balancers/{id}', path: `load_balancers/${lbPath(id)}` });
     const lb = obj(obj(res.body)?.load_balancer);
     if (!lb) throw new MalformedResponseError('GET /load_balancers/{id} answered without a load_balancer', { provider });
     return lb;
@@ -48,27 +52,13 @@ export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): Loa
     await conn().request({
       operation: `${method} /load_balancers/{id}/droplets`,
       method,
-      path: `load_balancers/${lbPath(id, provider)}/droplets`,
+      path: `load_balancers/${lbPath(id)}/droplets`,
       json: { droplet_ids: droplets.map(Number) },
       responseType: 'none',
       expect: [204],
     });
   };
 
-  const checkPort = (port: unknown, field: string): number => {
-    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw fail(field, `${field} must be an integer from 1 to 65535`);
-    return port as number;
-  };
-  const checkAlgorithm = (algorithm: unknown): string => {
-    const name = typeof algorithm === 'string' ? ALGORITHM_NAMES[algorithm as Algorithm] : undefined;
-    if (!name) throw fail('algorithm', `algorithm ${String(algorithm)} is not supported by DigitalOcean (supported: ${ALGORITHMS.join(', ')})`);
-    return name;
-  };
-  const checkProtocol = (protocol: unknown): string => {
-    const p = typeof protocol === 'string' ? protocol.toLowerCase() : '';
-    if (!PROTOCOLS.includes(p)) throw fail('protocol', `protocol must be one of ${PROTOCOLS.join(', ')}`);
-    return p;
-  };
   const dropletId = (id: unknown, field: string): string => {
     if (typeof id !== 'string' || !/^\d{1,19}$/.test(id)) throw fail(field, `${field} must be a droplet id`);
     return id;
@@ -97,7 +87,7 @@ export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): Loa
     listProtocols: async () => [...PROTOCOLS],
 
     // why: static capability data; no upstream call
-    listAlgorithms: () => [...ALGORITHMS],
+    listAlgorithms: () => [...algorithms],
 
     async listBalancers() {
       // https://docs.digitalocean.com/reference/api/digitalocean/#tag/Load-Balancers/operation/loadBalancers_list
@@ -115,8 +105,7 @@ export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): Loa
       const ex = input.ex ?? {};
       const region = ex.region ?? opts.region;
       if (typeof region !== 'string' || region === '') throw fail('ex.region', 'ex.region (or the account option region) must name the region of the balancer');
-      const unknown = Object.keys(ex).filter((k) => !EX_KEYS.includes(k));
-      if (unknown.length) throw fail(`ex.${unknown[0]}`, `ex.${unknown[0]} is not a DigitalOcean balancer option (known: ${EX_KEYS.join(', ')})`);
+      checkExKeys(ex);
       if (ex.dropletIds !== undefined && !Array.isArray(ex.dropletIds)) throw fail('ex.dropletIds', 'ex.dropletIds must be a list of droplet ids');
       const droplets = ((ex.dropletIds ?? []) as unknown[]).map((d, i) => dropletId(d, `ex.dropletIds[${i}]`));
       const ports = new Set(input.members.map((m, i) => checkPort(m?.port, `members[${i}].port`)));
@@ -182,7 +171,7 @@ export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): Loa
         ...(str(lb.vpc_uuid) ? { vpc_uuid: lb.vpc_uuid } : {}),
       };
       // https://docs.digitalocean.com/reference/api/digitalocean/#tag/Load-Balancers/operation/loadBalancers_update
-      const res = await conn().request<Json>({ operation: 'PUT /load_balancers/{id}', method: 'PUT', path: `load_balancers/${lbPath(id, provider)}`, json: body });
+      const res = await conn().request<Json>({ operation: 'PUT /load_balancers/{id}', method: 'PUT', path: `load_balancers/${lbPath(id)}`, json: body });
       const updated = obj(obj(res.body)?.load_balancer);
       if (!updated) throw new MalformedResponseError('PUT /load_balancers/{id} answered without a load_balancer', { provider });
       return toBalancer(updated, provider);
@@ -190,7 +179,7 @@ export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): Loa
 
     async destroyBalancer(id) {
       // https://docs.digitalocean.com/reference/api/digitalocean/#tag/Load-Balancers/operation/loadBalancers_delete
-      await conn().request({ operation: 'DELETE /load_balancers/{id}', method: 'DELETE', path: `load_balancers/${lbPath(id, provider)}`, responseType: 'none' });
+      await conn().request({ operation: 'DELETE /load_balancers/{id}', method: 'DELETE', path: `load_balancers/${lbPath(id)}`, responseType: 'none' });
     },
 
     listMembers: async (balancerId) => toMembers(await getLb(balancerId)),
@@ -210,11 +199,4 @@ export function digitalOceanLoadBalancerDriver(opts: DigitalOceanLbOptions): Loa
       await changeDroplets(balancerId, 'DELETE', [dropletId(memberId, 'memberId')]);
     },
   };
-}
-
-// --- Internal helpers ---
-
-function lbPath(id: string, provider: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be a load balancer id', { provider, field: 'id' });
-  return encodeURIComponent(id);
 }

@@ -5,7 +5,7 @@
  * The model rules live on DnsRecord in ../types.ts.
  */
 import { isIP } from 'node:net';
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError, NotFoundError } from '../errors.ts';
 import {
   RECORD_TYPES,
   ZONE_TYPES,
@@ -317,6 +317,13 @@ export function decodeRrsetId(id: string): { name: string; type: RecordType; dat
   if (!PRIORITY_TYPES.has(type)) return { name, type, data: value, priority: null };
   const p = /^(\d+) ([\s\S]*)$/.exec(value);
   return p ? { name, type, data: p[2]!, priority: Number(p[1]) } : undefined;
+}
+
+/** decodeRrsetId for an id a caller gave: NotFoundError (404) when it is not one, as no record has it. */
+export function decodeRecordId(id: string, provider: string): { name: string; type: RecordType; data: string; priority: number | null } {
+  const parts = decodeRrsetId(id);
+  if (!parts) throw new NotFoundError(`record ${JSON.stringify(String(id))} not found`, { provider, status: 404 });
+  return parts;
 }
 
 // --- Internal helpers ---

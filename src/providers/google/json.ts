@@ -1,19 +1,12 @@
-/** Narrowing helpers for Google's JSON resources (int64 fields arrive as strings). */
+/**
+ * Narrowing helpers for Google's JSON resources (int64 fields arrive as strings); obj, list and str
+ * are the shared ones of rest/json.ts.
+ */
+import { obj, str } from '../rest/json.ts';
 
-export type Json = Record<string, unknown>;
+export { list, obj, str, type Json } from '../rest/json.ts';
 
-export function obj(v: unknown): Json | undefined {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
-export function list(v: unknown): Json[] {
-  return Array.isArray(v) ? v.map(obj).filter((o): o is Json => o !== undefined) : [];
-}
-
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-
+/** The strings of an array, empty ones kept; [] when not an array. */
 export function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
 }

@@ -4,10 +4,12 @@
  * for their action. A create without SSH keys makes Hetzner answer a root password: it is never
  * returned, stored or logged.
  */
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { obj, type Json } from '../rest/json.ts';
 import { HETZNER_PAGES, listAll } from '../rest/paging.ts';
+import { idPath } from '../rest/paths.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../types.ts';
 import type { HetznerActions } from './actions.ts';
 import { toImage, toLocation, toNode, toSize } from './mappers.ts';
@@ -38,7 +40,7 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
 
   const getNode = async (id: string): Promise<Node> => {
     // https://docs.hetzner.cloud/reference/cloud#servers-get-a-server
-    const res = await conn().request<Json>({ operation: 'GET /servers/{id}', path: `servers/${serverPath(id, provider)}` });
+    const res = await conn().request<Json>({ operation: 'GET /servers/{id}', path: `servers/${idPath(id, provider, 'a server')}` });
     const server = obj(obj(res.body)?.server);
     if (!server) throw new MalformedResponseError('GET /servers/{id} answered without a server', { provider });
     return toNode(server, provider);
@@ -48,16 +50,13 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
   const listImages = async (): Promise<Image[]> => (await pages('images', 'images')).map((i) => toImage(i, provider));
 
   // https://docs.hetzner.cloud/reference/cloud#server-actions
-  const action = async (id: string, name: string) => actions.run(`POST /servers/{id}/actions/${name}`, `servers/${serverPath(id, provider)}/actions/${name}`);
+  const action = async (id: string, name: string) => actions.run(`POST /servers/{id}/actions/${name}`, `servers/${idPath(id, provider, 'a server')}/actions/${name}`);
 
   return {
     listNodes,
 
     // why: one paged listing serves a whole batch (the API has no multi-id filter)
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       // why: filtered here, not with ?name=: a snapshot's name is its description, which the API's name filter does not see
@@ -99,7 +98,7 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
 
     async destroyNode(id) {
       // https://docs.hetzner.cloud/reference/cloud#servers-delete-a-server
-      const res = await conn().request<Json>({ operation: 'DELETE /servers/{id}', method: 'DELETE', path: `servers/${serverPath(id, provider)}` });
+      const res = await conn().request<Json>({ operation: 'DELETE /servers/{id}', method: 'DELETE', path: `servers/${idPath(id, provider, 'a server')}` });
       await actions.settle(obj(res.body)?.action, 'DELETE /servers/{id}');
     },
 
@@ -110,11 +109,6 @@ export function hetznerComputeDriver(opts: HetznerComputeOptions): ComputeDriver
 }
 
 // --- Internal helpers ---
-
-function serverPath(id: string, provider: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be a server id', { provider, field: 'id' });
-  return encodeURIComponent(id);
-}
 
 /** Node tags are Hetzner labels; both sides of each are checked against the label syntax. */
 export function checkLabels(tags: Record<string, string> | undefined, provider: string, field = 'tags'): Record<string, string> | undefined {

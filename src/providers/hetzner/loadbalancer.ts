@@ -7,11 +7,13 @@
  * https://docs.hetzner.cloud/reference/cloud#load-balancers
  */
 import { isIP } from 'node:net';
-import { InvalidInputError, MalformedResponseError } from '../errors.ts';
+import { MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
+import { balancerChecks } from '../rest/balancer.ts';
 import { list, num, obj, str, type Json } from '../rest/json.ts';
 import { HETZNER_PAGES, listAll } from '../rest/paging.ts';
-import type { Algorithm, CreateBalancerInput, LoadBalancerDriver, Member } from '../types.ts';
+import { idPath } from '../rest/paths.ts';
+import type { CreateBalancerInput, LoadBalancerDriver, Member } from '../types.ts';
 import type { HetznerActions } from './actions.ts';
 import { checkLabels } from './compute.ts';
 import { ALGORITHM_NAMES, toBalancer, toMembers } from './mappers.ts';
@@ -27,7 +29,6 @@ export interface HetznerLbOptions {
   loadBalancerType: string;
 }
 
-const ALGORITHMS = Object.keys(ALGORITHM_NAMES) as Algorithm[];
 /** https://docs.hetzner.cloud/reference/cloud#load-balancers-create-a-load-balancer (services.protocol) */
 const PROTOCOLS = ['tcp', 'http', 'https'];
 const NAME = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,126}[a-zA-Z0-9])?$/;
@@ -35,32 +36,21 @@ const EX_KEYS = ['location', 'networkZone', 'serverIds', 'destinationPort', 'use
 
 export function hetznerLoadBalancerDriver(opts: HetznerLbOptions): LoadBalancerDriver {
   const { provider, conn, actions } = opts;
-  const fail = (field: string, message: string) => new InvalidInputError(message, { provider, field });
+  const { algorithms, fail, checkPort, checkAlgorithm, checkProtocol, checkExKeys } = balancerChecks({
+    provider, vendor: 'Hetzner', algorithms: ALGORITHM_NAMES, protocols: PROTOCOLS, exKeys: EX_KEYS, exOf: 'a Hetzner balancer',
+  });
+  const lbPath = (id: string) => idPath(id, provider, 'a load balancer');
 
   const getLb = async (id: string): Promise<Json> => {
     // https://docs.hetzner.cloud/reference/cloud#load-balancers-get-a-load-balancer
-    const res = await conn().request<Json>({ operation: 'GET /load_balancers/{id}', path: `load_balancers/${lbPath(id, provider)}` });
+    const res = await conn().request<Json>({ operation: 'GET /load_balancers/{id}', path: `load_balancers/${lbPath(id)}` });
     const lb = obj(obj(res.body)?.load_balancer);
     if (!lb) throw new MalformedResponseError('GET /load_balancers/{id} answered without a load_balancer', { provider });
     return lb;
   };
   // https://docs.hetzner.cloud/reference/cloud#load-balancer-actions
-  const act = async (id: string, name: string, body: unknown) => actions.run(`POST /load_balancers/{id}/actions/${name}`, `load_balancers/${lbPath(id, provider)}/actions/${name}`, body);
+  const act = async (id: string, name: string, body: unknown) => actions.run(`POST /load_balancers/{id}/actions/${name}`, `load_balancers/${lbPath(id)}/actions/${name}`, body);
 
-  const checkPort = (port: unknown, field: string): number => {
-    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw fail(field, `${field} must be an integer from 1 to 65535`);
-    return port as number;
-  };
-  const checkAlgorithm = (algorithm: unknown): string => {
-    const name = typeof algorithm === 'string' ? ALGORITHM_NAMES[algorithm as Algorithm] : undefined;
-    if (!name) throw fail('algorithm', `algorithm ${String(algorithm)} is not supported by Hetzner (supported: ${ALGORITHMS.join(', ')})`);
-    return name;
-  };
-  const checkProtocol = (protocol: unknown): string => {
-    const p = typeof protocol === 'string' ? protocol.toLowerCase() : '';
-    if (!PROTOCOLS.includes(p)) throw fail('protocol', `protocol must be one of ${PROTOCOLS.join(', ')}`);
-    return p;
-  };
   const numericId = (id: unknown, field: string, what: string): number => {
     if (!(typeof id === 'string' && /^\d{1,15}$/.test(id)) && !Number.isInteger(id)) throw fail(field, `${field} must be ${what} id`);
     return Number(id);
@@ -93,7 +83,7 @@ export function hetznerLoadBalancerDriver(opts: HetznerLbOptions): LoadBalancerD
     listProtocols: async () => [...PROTOCOLS],
 
     // why: static capability data; no upstream call
-    listAlgorithms: () => [...ALGORITHMS],
+    listAlgorithms: () => [...algorithms],
 
     async listBalancers() {
       // https://docs.hetzner.cloud/reference/cloud#load-balancers-list-load-balancers
@@ -109,8 +99,7 @@ export function hetznerLoadBalancerDriver(opts: HetznerLbOptions): LoadBalancerD
       const port = checkPort(input.port, 'port');
       const protocol = checkProtocol(input.protocol);
       const ex = input.ex ?? {};
-      const unknown = Object.keys(ex).filter((k) => !EX_KEYS.includes(k));
-      if (unknown.length) throw fail(`ex.${unknown[0]}`, `ex.${unknown[0]} is not a Hetzner balancer option (known: ${EX_KEYS.join(', ')})`);
+      checkExKeys(ex);
       const location = ex.location ?? (ex.networkZone === undefined ? opts.location : undefined);
       if (location !== undefined && (typeof location !== 'string' || location === '')) throw fail('ex.location', 'ex.location must be a location name');
       if (ex.networkZone !== undefined && (typeof ex.networkZone !== 'string' || ex.networkZone === '')) throw fail('ex.networkZone', 'ex.networkZone must be a network zone name');
@@ -162,7 +151,7 @@ export function hetznerLoadBalancerDriver(opts: HetznerLbOptions): LoadBalancerD
       if (protocol === 'https' && first?.protocol !== 'https') throw fail('protocol', 'switching to https needs certificates: add an https service with them');
       if (patch.name !== undefined) {
         // https://docs.hetzner.cloud/reference/cloud#load-balancers-update-a-load-balancer
-        await conn().request({ operation: 'PUT /load_balancers/{id}', method: 'PUT', path: `load_balancers/${lbPath(id, provider)}`, json: { name: patch.name } });
+        await conn().request({ operation: 'PUT /load_balancers/{id}', method: 'PUT', path: `load_balancers/${lbPath(id)}`, json: { name: patch.name } });
       }
       if (algorithm !== undefined) await act(id, 'change_algorithm', { type: algorithm });
       if (first && protocol !== undefined && protocol !== first.protocol) {
@@ -181,7 +170,7 @@ export function hetznerLoadBalancerDriver(opts: HetznerLbOptions): LoadBalancerD
 
     async destroyBalancer(id) {
       // https://docs.hetzner.cloud/reference/cloud#load-balancers-delete-a-load-balancer
-      await conn().request({ operation: 'DELETE /load_balancers/{id}', method: 'DELETE', path: `load_balancers/${lbPath(id, provider)}`, responseType: 'none' });
+      await conn().request({ operation: 'DELETE /load_balancers/{id}', method: 'DELETE', path: `load_balancers/${lbPath(id)}`, responseType: 'none' });
     },
 
     listMembers: async (balancerId) => toMembers(await getLb(balancerId)),
@@ -211,11 +200,4 @@ export function hetznerLoadBalancerDriver(opts: HetznerLbOptions): LoadBalancerD
       await act(balancerId, 'remove_target', target);
     },
   };
-}
-
-// --- Internal helpers ---
-
-function lbPath(id: string, provider: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be a load balancer id', { provider, field: 'id' });
-  return encodeURIComponent(id);
 }

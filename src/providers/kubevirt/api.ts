@@ -13,9 +13,10 @@ import { parseRetryAfter } from '../http/retry.ts';
 import { bearerSigner, staticToken, type TokenSource } from '../http/signers/bearer.ts';
 import { loadClientTls } from '../http/tls.ts';
 import type { Signer } from '../http/types.ts';
+import { obj, type Json } from '../rest/json.ts';
 import type { DriverContext } from '../types.ts';
 import { resolveKubeTarget, type KubeTarget } from './kubeconfig.ts';
-import { obj, str, type Json } from './mappers.ts';
+import { str } from './mappers.ts';
 
 export const DRIVER_NAME = 'kubevirt';
 /** why: a projected service-account token rotates; kubelet refreshes it well within this */

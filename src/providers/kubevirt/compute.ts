@@ -4,10 +4,12 @@
  * subresources.kubevirt.io API (what `virtctl` uses), containerDisk images and sizes from a
  * catalog (mappers.ts, or the account's options), the namespace as the one location.
  */
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../errors.ts';
+import { obj, type Json } from '../rest/json.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Location, Node } from '../types.ts';
 import { DRIVER_NAME, listAll, type KubeApi } from './api.ts';
-import { obj, str, toImage, toNode, toSize, type ImageSpec, type Json, type SizeSpec } from './mappers.ts';
+import { str, toImage, toNode, toSize, type ImageSpec, type SizeSpec } from './mappers.ts';
 
 /** What the driver offers and how it pages. */
 export interface KubevirtCatalog {
@@ -59,10 +61,7 @@ export function kubevirtComputeDriver(open: () => Promise<KubeApi>, catalog: Kub
     listNodes,
 
     // why: one listing (VMs + VMIs) per batch instead of two GETs per id
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter): Promise<Image[]> {
       return catalog.images

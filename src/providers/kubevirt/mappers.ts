@@ -3,9 +3,8 @@
  * image and size catalogs, and Kubernetes resource quantities.
  */
 import { isIP } from 'node:net';
+import { obj, type Json } from '../rest/json.ts';
 import type { Image, Node, NodeState, Size } from '../types.ts';
-
-export type Json = Record<string, unknown>;
 
 /** A containerDisk image the driver offers: `containerDisk` is the registry reference. */
 export interface ImageSpec {
@@ -159,10 +158,7 @@ export function nodeState(vm: Json, vmi: Json | undefined): NodeState {
   return strategy === 'Halted' || strategy === 'Manual' ? 'stopped' : 'pending';
 }
 
-export function obj(v: unknown): Json | undefined {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
+/** A non-empty string (Kubernetes names are never numbers), else undefined. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }

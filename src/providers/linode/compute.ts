@@ -5,6 +5,7 @@
  * error. Keys go in as public keys (authorized_keys).
  */
 import { randomBytes } from 'node:crypto';
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { scrubValues } from '../rest/errors.ts';
@@ -49,10 +50,7 @@ export function linodeComputeDriver(opts: LinodeComputeOptions): ComputeDriver {
     listNodes,
 
     // why: one paged listing serves a whole batch (the API has no multi-id lookup)
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       return (await allImages()).filter(
@@ -63,10 +61,7 @@ export function linodeComputeDriver(opts: LinodeComputeOptions): ComputeDriver {
       );
     },
 
-    async getImages(ids) {
-      const byId = new Map((await allImages()).map((i) => [i.id, i]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getImages: batchFromListing(allImages),
 
     // https://techdocs.akamai.com/linode-api/reference/get-linode-types
     listSizes: async () => (await pages('linode/types')).map((t) => toSize(t, provider)),

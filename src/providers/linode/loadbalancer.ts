@@ -10,10 +10,11 @@
 import { isIPv4 } from 'node:net';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
+import { balancerChecks } from '../rest/balancer.ts';
 import { scrubValues } from '../rest/errors.ts';
 import { obj, str, type Json } from '../rest/json.ts';
 import { LINODE_PAGES, listAll } from '../rest/paging.ts';
-import type { Algorithm, CreateBalancerInput, LoadBalancerDriver, Member } from '../types.ts';
+import type { CreateBalancerInput, LoadBalancerDriver, Member } from '../types.ts';
 import { ALGORITHM_NAMES, firstConfig, isLinodePrivate, toBalancer, toMember } from './mappers.ts';
 
 export interface LinodeLbOptions {
@@ -24,7 +25,6 @@ export interface LinodeLbOptions {
   region: string | undefined;
 }
 
-const ALGORITHMS = Object.keys(ALGORITHM_NAMES) as Algorithm[];
 /** https://techdocs.akamai.com/linode-api/reference/post-node-balancer-config (protocol) */
 const PROTOCOLS = ['http', 'https', 'tcp'];
 /** https://techdocs.akamai.com/linode-api/reference/post-node-balancer (label) */
@@ -33,7 +33,9 @@ const EX_KEYS = ['region', 'sslCert', 'sslKey', 'clientConnThrottle', 'tags'];
 
 export function linodeLoadBalancerDriver(opts: LinodeLbOptions): LoadBalancerDriver {
   const { provider, conn } = opts;
-  const fail = (field: string, message: string) => new InvalidInputError(message, { provider, field });
+  const { algorithms, fail, checkPort, checkAlgorithm, checkProtocol, checkExKeys } = balancerChecks({
+    provider, vendor: 'NodeBalancers', algorithms: ALGORITHM_NAMES, protocols: PROTOCOLS, exKeys: EX_KEYS, exOf: 'a NodeBalancer',
+  });
   const pages = (path: string) => listAll(conn(), { provider, path, itemsKey: 'data', style: LINODE_PAGES, pageSize: opts.pageSize });
 
   const getNb = async (id: string): Promise<Json> => {
@@ -55,20 +57,6 @@ export function linodeLoadBalancerDriver(opts: LinodeLbOptions): LoadBalancerDri
     return config;
   };
 
-  const checkPort = (port: unknown, field: string): number => {
-    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw fail(field, `${field} must be an integer from 1 to 65535`);
-    return port as number;
-  };
-  const checkAlgorithm = (algorithm: unknown): string => {
-    const name = typeof algorithm === 'string' ? ALGORITHM_NAMES[algorithm as Algorithm] : undefined;
-    if (!name) throw fail('algorithm', `algorithm ${String(algorithm)} is not supported by NodeBalancers (supported: ${ALGORITHMS.join(', ')})`);
-    return name;
-  };
-  const checkProtocol = (protocol: unknown): string => {
-    const p = typeof protocol === 'string' ? protocol.toLowerCase() : '';
-    if (!PROTOCOLS.includes(p)) throw fail('protocol', `protocol must be one of ${PROTOCOLS.join(', ')}`);
-    return p;
-  };
   const nodeBody = (ip: unknown, port: number, field: string): Json => {
     if (typeof ip !== 'string' || !isIPv4(ip)) throw fail(field, `${field} must be an IPv4 address (NodeBalancers reach Linodes on their private addresses)`);
     return { address: `${ip}:${port}`, label: `node-${ip.replace(/\./g, '-')}-${port}`.slice(0, 32), weight: 100, mode: 'accept' };
@@ -93,7 +81,7 @@ export function linodeLoadBalancerDriver(opts: LinodeLbOptions): LoadBalancerDri
     listProtocols: async () => [...PROTOCOLS],
 
     // why: static capability data; no upstream call
-    listAlgorithms: () => [...ALGORITHMS],
+    listAlgorithms: () => [...algorithms],
 
     async listBalancers() {
       // https://techdocs.akamai.com/linode-api/reference/get-node-balancers
@@ -108,8 +96,7 @@ export function linodeLoadBalancerDriver(opts: LinodeLbOptions): LoadBalancerDri
       const port = checkPort(input.port, 'port');
       const protocol = checkProtocol(input.protocol);
       const ex = input.ex ?? {};
-      const unknown = Object.keys(ex).filter((k) => !EX_KEYS.includes(k));
-      if (unknown.length) throw fail(`ex.${unknown[0]}`, `ex.${unknown[0]} is not a NodeBalancer option (known: ${EX_KEYS.join(', ')})`);
+      checkExKeys(ex);
       const region = ex.region ?? opts.region;
       if (typeof region !== 'string' || region === '') throw fail('ex.region', 'ex.region (or the account option region) must name the region of the NodeBalancer');
       const nodes = input.members.map((m, i) => nodeBody(m?.ip, checkPort(m?.port, `members[${i}].port`), `members[${i}].ip`));
@@ -210,4 +197,3 @@ function idPath(id: string, provider: string, field: string): string {
   if (typeof id !== 'string' || !/^\d{1,19}$/.test(id)) throw new InvalidInputError(`${field} must be a NodeBalancer id (digits)`, { provider, field });
   return id;
 }
-

@@ -17,7 +17,7 @@ import {
   checkRecordInput,
   checkTtl,
   checkZoneInput,
-  decodeRrsetId,
+  decodeRecordId,
   encodeRrsetId,
   fromPresentation,
   relativeName,
@@ -25,7 +25,7 @@ import {
   toPresentation,
   type RecordValue,
 } from '../dns/records.ts';
-import { list, obj, str, type Json } from '../openstack/nova/mappers.ts';
+import { list, obj, str, type Json } from '../rest/json.ts';
 import type { DnsDriver, DnsRecord, RecordType, Zone, ZoneType } from '../types.ts';
 
 export const DRIVER_NAME = 'powerdns';
@@ -127,13 +127,8 @@ export function powerDnsDriver(conn: () => Promise<Connection>, options: PowerDn
       extra: { disabled, content },
     };
   };
-  const decode = (recordId: string) => {
-    const parts = decodeRrsetId(recordId);
-    if (!parts) throw notFound(`record ${JSON.stringify(String(recordId))}`);
-    return parts;
-  };
   const findValue = async (zoneId: string, recordId: string) => {
-    const parts = decode(recordId);
+    const parts = decodeRecordId(recordId, DRIVER_NAME);
     const { domain, rrset } = await loadRrset(zoneId, parts.name, parts.type);
     const values = valuesOf(rrset);
     const index = values.findIndex((v) => sameValue(v, parts));

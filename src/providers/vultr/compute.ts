@@ -3,10 +3,12 @@
  * with hourly prices (the monthly cost over the 672 billed hours), regions. Vultr answers a
  * create with the instance's default password: it is never returned, stored or logged.
  */
+import { batchFromListing } from '../batch.ts';
 import { InvalidInputError, MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
 import { obj, type Json } from '../rest/json.ts';
 import { VULTR_PAGES, listAll } from '../rest/paging.ts';
+import { idPath } from '../rest/paths.ts';
 import { tagsToStrings } from '../rest/tags.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../types.ts';
 import { toImage, toLocation, toNode, toSize } from './mappers.ts';
@@ -35,17 +37,14 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
     // https://www.vultr.com/api/#tag/instances/operation/reboot-instance
     // https://www.vultr.com/api/#tag/instances/operation/start-instance
     // https://www.vultr.com/api/#tag/instances/operation/halt-instance
-    await conn().request({ operation: `POST /instances/{id}/${what}`, method: 'POST', path: `instances/${instancePath(id, provider)}/${what}`, responseType: 'none', expect: [204, 200] });
+    await conn().request({ operation: `POST /instances/{id}/${what}`, method: 'POST', path: `instances/${idPath(id, provider, 'an instance')}/${what}`, responseType: 'none', expect: [204, 200] });
   };
 
   return {
     listNodes,
 
     // why: one paged listing serves a whole batch (the API has no multi-id lookup)
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       return (await allImages()).filter(
@@ -56,10 +55,7 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
       );
     },
 
-    async getImages(ids) {
-      const byId = new Map((await allImages()).map((i) => [i.id, i]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getImages: batchFromListing(allImages),
 
     // https://www.vultr.com/api/#tag/plans/operation/list-plans
     listSizes: async () => (await pages('plans', 'plans')).map((p) => toSize(p, provider)),
@@ -79,7 +75,7 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
 
     async destroyNode(id) {
       // https://www.vultr.com/api/#tag/instances/operation/delete-instance
-      await conn().request({ operation: 'DELETE /instances/{id}', method: 'DELETE', path: `instances/${instancePath(id, provider)}`, responseType: 'none' });
+      await conn().request({ operation: 'DELETE /instances/{id}', method: 'DELETE', path: `instances/${idPath(id, provider, 'an instance')}`, responseType: 'none' });
     },
 
     // why: Vultr has one reboot; `hard` changes nothing
@@ -90,11 +86,6 @@ export function vultrComputeDriver(opts: VultrComputeOptions): ComputeDriver {
 }
 
 // --- Internal helpers ---
-
-export function instancePath(id: string, provider: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be an instance id', { provider, field: 'id' });
-  return encodeURIComponent(id);
-}
 
 function instanceBody(input: CreateNodeInput, provider: string): Json {
   const fail = (field: string, message: string) => new InvalidInputError(message, { provider, field });

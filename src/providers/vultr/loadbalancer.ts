@@ -7,11 +7,13 @@
  * https://www.vultr.com/api/#tag/load-balancer
  */
 import { isIP } from 'node:net';
-import { InvalidInputError, MalformedResponseError } from '../errors.ts';
+import { MalformedResponseError } from '../errors.ts';
 import type { Connection } from '../http/connection.ts';
+import { balancerChecks } from '../rest/balancer.ts';
 import { list, num, obj, strings, type Json } from '../rest/json.ts';
 import { VULTR_PAGES, listAll } from '../rest/paging.ts';
-import type { Algorithm, CreateBalancerInput, LoadBalancerDriver, Member } from '../types.ts';
+import { idPath } from '../rest/paths.ts';
+import type { CreateBalancerInput, LoadBalancerDriver, Member } from '../types.ts';
 import { ALGORITHM_NAMES, toBalancer, toMembers, toNode } from './mappers.ts';
 
 export interface VultrLbOptions {
@@ -22,41 +24,29 @@ export interface VultrLbOptions {
   region: string | undefined;
 }
 
-const ALGORITHMS = Object.keys(ALGORITHM_NAMES) as Algorithm[];
 /** https://www.vultr.com/api/#tag/load-balancer/operation/create-load-balancer (forwarding_rules.frontend_protocol) */
 const PROTOCOLS = ['http', 'https', 'tcp'];
 const EX_KEYS = ['region', 'instanceIds', 'backendPort', 'backendProtocol', 'certificate', 'privateKey', 'sslRedirect', 'proxyProtocol'];
 
 export function vultrLoadBalancerDriver(opts: VultrLbOptions): LoadBalancerDriver {
   const { provider, conn } = opts;
-  const fail = (field: string, message: string) => new InvalidInputError(message, { provider, field });
+  const { algorithms, fail, checkPort, checkAlgorithm, checkProtocol, checkExKeys } = balancerChecks({
+    provider, vendor: 'Vultr', algorithms: ALGORITHM_NAMES, protocols: PROTOCOLS, exKeys: EX_KEYS, exOf: 'a Vultr balancer',
+  });
+  const lbPath = (id: string) => idPath(id, provider, 'a load balancer');
 
   const getLb = async (id: string): Promise<Json> => {
     // https://www.vultr.com/api/#tag/load-balancer/operation/get-load-balancer
-    const res = await conn().request<Json>({ operation: 'GET /load-balancers/{id}', path: `load-balancers/${lbPath(id, provider)}` });
+    const res = await conn().request<Json>({ operation: 'GET /load-balancers/{id}', path: `load-balancers/${lbPath(id)}` });
     const lb = obj(obj(res.body)?.load_balancer);
     if (!lb) throw new MalformedResponseError('GET /load-balancers/{id} answered without a load_balancer', { provider });
     return lb;
   };
   const patch = async (id: string, body: Json) => {
     // https://www.vultr.com/api/#tag/load-balancer/operation/update-load-balancer
-    await conn().request({ operation: 'PATCH /load-balancers/{id}', method: 'PATCH', path: `load-balancers/${lbPath(id, provider)}`, json: body, responseType: 'none', expect: [204, 200] });
+    await conn().request({ operation: 'PATCH /load-balancers/{id}', method: 'PATCH', path: `load-balancers/${lbPath(id)}`, json: body, responseType: 'none', expect: [204, 200] });
   };
 
-  const checkPort = (port: unknown, field: string): number => {
-    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw fail(field, `${field} must be an integer from 1 to 65535`);
-    return port as number;
-  };
-  const checkAlgorithm = (algorithm: unknown): string => {
-    const name = typeof algorithm === 'string' ? ALGORITHM_NAMES[algorithm as Algorithm] : undefined;
-    if (!name) throw fail('algorithm', `algorithm ${String(algorithm)} is not supported by Vultr (supported: ${ALGORITHMS.join(', ')})`);
-    return name;
-  };
-  const checkProtocol = (protocol: unknown, field = 'protocol'): string => {
-    const p = typeof protocol === 'string' ? protocol.toLowerCase() : '';
-    if (!PROTOCOLS.includes(p)) throw fail(field, `${field} must be one of ${PROTOCOLS.join(', ')}`);
-    return p;
-  };
   const instanceId = (id: unknown, field: string): string => {
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw fail(field, `${field} must be an instance id`);
     return id;
@@ -83,7 +73,7 @@ export function vultrLoadBalancerDriver(opts: VultrLbOptions): LoadBalancerDrive
     listProtocols: async () => [...PROTOCOLS],
 
     // why: static capability data; no upstream call
-    listAlgorithms: () => [...ALGORITHMS],
+    listAlgorithms: () => [...algorithms],
 
     async listBalancers() {
       // https://www.vultr.com/api/#tag/load-balancer/operation/list-load-balancers
@@ -99,8 +89,7 @@ export function vultrLoadBalancerDriver(opts: VultrLbOptions): LoadBalancerDrive
       const port = checkPort(input.port, 'port');
       const protocol = checkProtocol(input.protocol);
       const ex = input.ex ?? {};
-      const unknown = Object.keys(ex).filter((k) => !EX_KEYS.includes(k));
-      if (unknown.length) throw fail(`ex.${unknown[0]}`, `ex.${unknown[0]} is not a Vultr balancer option (known: ${EX_KEYS.join(', ')})`);
+      checkExKeys(ex);
       const region = ex.region ?? opts.region;
       if (typeof region !== 'string' || region === '') throw fail('ex.region', 'ex.region (or the account option region) must name the region of the balancer');
       if (ex.instanceIds !== undefined && !Array.isArray(ex.instanceIds)) throw fail('ex.instanceIds', 'ex.instanceIds must be a list of instance ids');
@@ -160,7 +149,7 @@ export function vultrLoadBalancerDriver(opts: VultrLbOptions): LoadBalancerDrive
 
     async destroyBalancer(id) {
       // https://www.vultr.com/api/#tag/load-balancer/operation/delete-load-balancer
-      await conn().request({ operation: 'DELETE /load-balancers/{id}', method: 'DELETE', path: `load-balancers/${lbPath(id, provider)}`, responseType: 'none' });
+      await conn().request({ operation: 'DELETE /load-balancers/{id}', method: 'DELETE', path: `load-balancers/${lbPath(id)}`, responseType: 'none' });
     },
 
     listMembers: async (balancerId) => toMembers(await getLb(balancerId)),
@@ -184,11 +173,3 @@ export function vultrLoadBalancerDriver(opts: VultrLbOptions): LoadBalancerDrive
     },
   };
 }
-
-// --- Internal helpers ---
-
-function lbPath(id: string, provider: string): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 64) throw new InvalidInputError('id must be a load balancer id', { provider, field: 'id' });
-  return encodeURIComponent(id);
-}
-

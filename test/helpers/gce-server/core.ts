@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO_ROOT, type ReplayRequest, type ReplayServer } from '../replay-server.ts';
+import { Fault } from '../rest-server.ts';
 import type { TokenEndpoint } from './token.ts';
 
 export type Json = Record<string, unknown>;
@@ -18,15 +19,7 @@ export interface Reply {
 }
 
 /** An error the API would answer; `violation` also records a test failure (the driver sent something wrong). */
-export class Fault extends Error {
-  constructor(
-    readonly status: number,
-    readonly payload: unknown,
-    readonly violation = false,
-  ) {
-    super(JSON.stringify(payload));
-  }
-}
+export { Fault };
 
 /** Google's error body. */
 export function googleError(status: number, reason: string, message: string, violation = false): Fault {

@@ -6,9 +6,9 @@
  * `failures`.
  */
 import type { KeyObject } from 'node:crypto';
-import { startReplayServer, type ReplayRequest } from '../replay-server.ts';
+import { startReplayServer, type ReplayRequest, type ReplayServer } from '../replay-server.ts';
 import { installCompute, type ComputeState } from './compute.ts';
-import { googleRoutes, type InjectedFault } from './core.ts';
+import { googleRoutes, type GoogleRoutes, type InjectedFault } from './core.ts';
 import { installDns, type DnsState } from './dns.ts';
 import { installLoadBalancing, type LoadBalancingState } from './loadbalancer.ts';
 import { installStorage, type StorageState } from './storage.ts';
@@ -46,26 +46,11 @@ export interface GceTestServer extends GoogleTestServer {
 }
 
 export async function startGceServer(opts: GceServerOptions = {}): Promise<GceTestServer> {
-  const replay = await startReplayServer();
-  const sa = testServiceAccount(`${replay.url}/token`);
-  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope: 'https://www.googleapis.com/auth/compute' });
-  const routes = googleRoutes(replay, token, opts.transitionMs ?? 30);
+  const { routes, server } = await startGoogleServer('https://www.googleapis.com/auth/compute', opts.transitionMs ?? 30);
   const maxResults = opts.maxResults ?? 500;
   const compute = installCompute(routes, { maxResults, unreachable: opts.unreachable ?? [] });
   const lb = installLoadBalancing(routes, compute, { maxResults });
-  return {
-    url: replay.url,
-    requests: replay.requests,
-    failures: replay.failures,
-    token,
-    serviceAccountJson: sa.json,
-    privateKeyPem: sa.privateKeyPem,
-    publicKey: sa.publicKey,
-    inject: routes.inject,
-    close: () => replay.close(),
-    compute: compute.state,
-    lb,
-  };
+  return { ...server, compute: compute.state, lb };
 }
 
 export interface GcsTestServer extends GoogleTestServer {
@@ -73,23 +58,9 @@ export interface GcsTestServer extends GoogleTestServer {
 }
 
 export async function startGcsServer(opts: { maxResults?: number } = {}): Promise<GcsTestServer> {
-  const replay = await startReplayServer();
-  const sa = testServiceAccount(`${replay.url}/token`);
-  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope: 'https://www.googleapis.com/auth/devstorage.full_control' });
-  const routes = googleRoutes(replay, token, 0);
-  const storage = installStorage(routes, replay, { maxResults: opts.maxResults ?? 1000, publicKey: sa.publicKey });
-  return {
-    url: replay.url,
-    requests: replay.requests,
-    failures: replay.failures,
-    token,
-    serviceAccountJson: sa.json,
-    privateKeyPem: sa.privateKeyPem,
-    publicKey: sa.publicKey,
-    inject: routes.inject,
-    close: () => replay.close(),
-    storage,
-  };
+  const { replay, routes, server } = await startGoogleServer('https://www.googleapis.com/auth/devstorage.full_control', 0);
+  const storage = installStorage(routes, replay, { maxResults: opts.maxResults ?? 1000, publicKey: server.publicKey });
+  return { ...server, storage };
 }
 
 export interface GoogleDnsServerOptions {
@@ -104,12 +75,20 @@ export interface GoogleDnsTestServer extends GoogleTestServer {
 }
 
 export async function startGoogleDnsServer(opts: GoogleDnsServerOptions = {}): Promise<GoogleDnsTestServer> {
+  const { routes, server } = await startGoogleServer('https://www.googleapis.com/auth/ndev.clouddns.readwrite', 0);
+  const dns = installDns(routes, { maxResults: opts.maxResults ?? 500, transitionMs: opts.transitionMs ?? 30 });
+  return { ...server, dns };
+}
+
+// --- Internal helpers ---
+
+/** A replay server with a token endpoint granting `scope`, and the API routes an installer adds to. */
+async function startGoogleServer(scope: string, transitionMs: number): Promise<{ replay: ReplayServer; routes: GoogleRoutes; server: GoogleTestServer }> {
   const replay = await startReplayServer();
   const sa = testServiceAccount(`${replay.url}/token`);
-  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope: 'https://www.googleapis.com/auth/ndev.clouddns.readwrite' });
-  const routes = googleRoutes(replay, token, 0);
-  const dns = installDns(routes, { maxResults: opts.maxResults ?? 500, transitionMs: opts.transitionMs ?? 30 });
-  return {
+  const token = installTokenEndpoint(replay, { publicKey: sa.publicKey, scope });
+  const routes = googleRoutes(replay, token, transitionMs);
+  const server: GoogleTestServer = {
     url: replay.url,
     requests: replay.requests,
     failures: replay.failures,
@@ -119,6 +98,6 @@ export async function startGoogleDnsServer(opts: GoogleDnsServerOptions = {}): P
     publicKey: sa.publicKey,
     inject: routes.inject,
     close: () => replay.close(),
-    dns,
   };
+  return { replay, routes, server };
 }

@@ -17,7 +17,7 @@ import {
   applyRecordPatch,
   checkRecordInput,
   checkZoneInput,
-  decodeRrsetId,
+  decodeRecordId,
   encodeRrsetId,
   fromPresentation,
   relativeName,
@@ -25,6 +25,7 @@ import {
   toPresentation,
   type RecordValue,
 } from '../../dns/records.ts';
+import { zoneDomains } from '../../dns/zone-domains.ts';
 import type { DnsDriver, DnsRecord, RecordType, Zone } from '../../types.ts';
 
 export const DRIVER_NAME = 'route53';
@@ -108,36 +109,16 @@ export function route53DnsDriver(conn: () => Promise<Connection>, opts: Route53O
   };
   /** The simple record set `name`/`type` (one call: the listing starts at it), and the zone's domain. */
   const loadRrset = async (zoneId: string, name: string, type: string) => {
-    const domain = await zoneDomain(zoneId);
+    const domain = await domains.get(zoneId);
     const owner = absoluteName(name, domain, true);
     const { sets } = await rrsetPage(zoneId, { name: owner, type }, 100);
     const matching = sets.filter((s) => s.name === owner && s.type === type);
     return { domain, rrset: matching.find((s) => !s.special), special: matching.filter((s) => s.special) };
   };
-  // why: the domain is needed to build owner names; zones do not move, so one lookup per zone id
-  const domains = new Map<string, Promise<string>>();
-  const zoneDomain = (zoneId: string): Promise<string> => {
-    const key = bareZoneId(zoneId);
-    let found = domains.get(key);
-    if (!found) {
-      found = getHostedZone(key).then((z) => decodeName(text(z.zone.Name) ?? ''));
-      found.catch(() => domains.delete(key));
-      domains.set(key, found);
-    }
-    return found;
-  };
-  /** Remembers a zone's domain from an answer that carried it. */
-  const prime = (zone: Zone): Zone => {
-    domains.set(zone.id, Promise.resolve(zone.domain));
-    return zone;
-  };
-  const decode = (recordId: string) => {
-    const parts = decodeRrsetId(recordId);
-    if (!parts) throw notFound(`record ${JSON.stringify(String(recordId))}`);
-    return parts;
-  };
+  // why: owner names need the zone's domain, which a zone id does not carry
+  const domains = zoneDomains((id) => getHostedZone(id).then((z) => decodeName(text(z.zone.Name) ?? '')), bareZoneId);
   const findValue = async (zoneId: string, recordId: string) => {
-    const parts = decode(recordId);
+    const parts = decodeRecordId(recordId, DRIVER_NAME);
     const { domain, rrset, special } = await loadRrset(zoneId, parts.name, parts.type);
     const index = rrset ? rrset.values.findIndex((v) => sameValue(fromPresentation(rrset.type, v), parts)) : -1;
     if (rrset && index >= 0) return { parts, domain, rrset, index };
@@ -174,7 +155,7 @@ export function route53DnsDriver(conn: () => Promise<Connection>, opts: Route53O
       for (let page = 0; page < MAX_PAGES; page++) {
         // https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZones.html
         const body = await call('ListHostedZones', { path: `${API}/hostedzone`, query: { marker, maxitems: String(opts.zonePageSize) } });
-        for (const z of xmlList<Xml>((body.HostedZones as Xml | undefined)?.HostedZone)) out.push(prime(toZone(z, undefined)));
+        for (const z of xmlList<Xml>((body.HostedZones as Xml | undefined)?.HostedZone)) out.push(domains.prime(toZone(z, undefined)));
         if (body.IsTruncated !== 'true') return out;
         const next = text(body.NextMarker);
         if (next === undefined || next === marker) throw new MalformedResponseError('ListHostedZones: truncated without a new NextMarker', { provider: DRIVER_NAME });
@@ -185,7 +166,7 @@ export function route53DnsDriver(conn: () => Promise<Connection>, opts: Route53O
 
     async getZone(zoneId) {
       const { zone, nameServers } = await getHostedZone(zoneId);
-      return prime(toZone(zone, nameServers));
+      return domains.prime(toZone(zone, nameServers));
     },
 
     async createZone(input) {
@@ -203,11 +184,11 @@ export function route53DnsDriver(conn: () => Promise<Connection>, opts: Route53O
       });
       const zone = xmlList<Xml>(body.HostedZone)[0];
       if (!zone) throw new MalformedResponseError('CreateHostedZone answered without a HostedZone', { provider: DRIVER_NAME });
-      return prime(toZone(zone, nameServersOf(body)));
+      return domains.prime(toZone(zone, nameServersOf(body)));
     },
 
     async deleteZone(zoneId) {
-      const domain = await zoneDomain(zoneId);
+      const domain = await domains.get(zoneId);
       // why: Route 53 refuses to delete a zone that holds more than its SOA and apex NS; clear it a page at a time
       for await (const sets of allRrsets(zoneId)) {
         const removable = sets.filter((s) => !(s.name === `${domain}.` && (s.type === 'SOA' || s.type === 'NS')));
@@ -215,11 +196,11 @@ export function route53DnsDriver(conn: () => Promise<Connection>, opts: Route53O
       }
       // https://docs.aws.amazon.com/Route53/latest/APIReference/API_DeleteHostedZone.html
       await call('DeleteHostedZone', { method: 'DELETE', path: zonePath(zoneId) });
-      domains.delete(bareZoneId(zoneId));
+      domains.forget(zoneId);
     },
 
     async listRecords(zoneId) {
-      const domain = await zoneDomain(zoneId);
+      const domain = await domains.get(zoneId);
       const out: DnsRecord[] = [];
       for await (const sets of allRrsets(zoneId)) for (const s of sets) out.push(...toRecords(bareZoneId(zoneId), domain, s));
       return out;

@@ -95,14 +95,6 @@ export function unquote(etag: string | undefined): string | null {
   return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 }
 
-/** `bytes 0-9/26` -> {start, end, total}; undefined when absent or unreadable. */
-export function parseContentRange(value: string | undefined): { start: number; end: number; total: number } | undefined {
-  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(value?.trim() ?? '');
-  if (!m) return undefined;
-  const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return [start, end, total].every(Number.isSafeInteger) && start <= end && end < total ? { start, end, total } : undefined;
-}
-
 // --- Internal helpers ---
 
 function parseDate(value: string | undefined): Date | null {

@@ -8,10 +8,10 @@
 import { Readable } from 'node:stream';
 import { InvalidInputError, MalformedResponseError, ProviderError } from '../../errors.ts';
 import { xmlList } from '../../http/parsers/xml.ts';
+import { checkListOptions, contentLength, parseContentRange, rangeHeader } from '../../storage/checks.ts';
 import type { ByteRange, Download, ListObjectsOptions, Logger, StorageDriver } from '../../types.ts';
 import { DRIVER_NAME, checkKey, type S3Client } from './client.ts';
 import {
-  parseContentRange,
   toContainer,
   toContainerFromEntry,
   toObjectFromHeaders,
@@ -92,10 +92,7 @@ export function s3StorageDriver(opts: S3StorageOptions): StorageDriver {
 
     // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
     async listObjects(container, options?: ListObjectsOptions) {
-      const { prefix, cursor, limit } = options ?? {};
-      if (prefix !== undefined && typeof prefix !== 'string') throw invalid('prefix must be a string', 'prefix');
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw invalid('limit must be a positive integer', 'limit');
-      if (cursor !== undefined && (typeof cursor !== 'string' || cursor === '')) throw invalid('cursor is not one this driver returned', 'cursor');
+      const { prefix, cursor, limit } = checkListOptions(options, DRIVER_NAME);
       const res = await client.request<Record<string, ListObjectsResult | undefined>>({
         operation: 'ListObjectsV2',
         bucket: container,
@@ -126,7 +123,7 @@ export function s3StorageDriver(opts: S3StorageOptions): StorageDriver {
     // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
     async getObject(container, name) {
       const res = await client.request({ operation: 'HeadObject', method: 'HEAD', bucket: container, key: name, responseType: 'none' });
-      return toObjectFromHeaders(container, name, res.headers, contentLength(res.headers, 'HeadObject'));
+      return toObjectFromHeaders(container, name, res.headers, contentLength(res.headers, 'HeadObject', DRIVER_NAME));
     },
 
     async uploadObject(container, name, body, options) {
@@ -148,7 +145,7 @@ export function s3StorageDriver(opts: S3StorageOptions): StorageDriver {
 
     // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
     async downloadObject(container, name, range?: ByteRange): Promise<Download> {
-      const header = range === undefined ? undefined : rangeHeader(range);
+      const header = range === undefined ? undefined : rangeHeader(range, DRIVER_NAME);
       const res = await client.request<Readable>({
         operation: 'GetObject',
         bucket: container,
@@ -162,7 +159,7 @@ export function s3StorageDriver(opts: S3StorageOptions): StorageDriver {
         if (res.status === 206 && !sent) {
           throw new MalformedResponseError('GetObject: 206 without a readable Content-Range', { provider: DRIVER_NAME, requestId: res.requestId });
         }
-        const size = sent ? sent.total : contentLength(res.headers, 'GetObject');
+        const size = sent ? sent.total : contentLength(res.headers, 'GetObject', DRIVER_NAME);
         const object = toObjectFromHeaders(container, name, res.headers, size);
         if (range === undefined) return { object, body: res.body };
         if (range.start >= size) throw invalid(`range starts at ${range.start} but the object has ${size} bytes`, 'range');
@@ -215,21 +212,6 @@ interface ListObjectsResult {
 
 function invalid(message: string, field: string): InvalidInputError {
   return new InvalidInputError(message, { provider: DRIVER_NAME, field });
-}
-
-function rangeHeader(range: ByteRange): string {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || start < 0) throw invalid('range.start must be a non-negative integer', 'range');
-  if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) throw invalid('range.end must be an integer not below range.start', 'range');
-  return `bytes=${start}-${end ?? ''}`;
-}
-
-function contentLength(headers: Record<string, string>, operation: string): number {
-  const size = Number(headers['content-length']);
-  if (headers['content-length'] === undefined || !Number.isSafeInteger(size) || size < 0) {
-    throw new MalformedResponseError(`${operation}: no valid Content-Length`, { provider: DRIVER_NAME });
-  }
-  return size;
 }
 
 /** `take` bytes of `body` after skipping `skip`; the rest of `body` is discarded. */

@@ -24,7 +24,7 @@ import { InvalidInputError, MalformedResponseError, SkygraphError } from '../../
 import type { HttpResponse } from '../../http/connection.ts';
 import { parseXml } from '../../http/parsers/xml.ts';
 import type { Extra, Logger, StorageObject, UploadOptions } from '../../types.ts';
-import { bodySource, fillBuffer, prefixedSource, type BodySource } from './body-source.ts';
+import { bodySource, fillBuffer, prefixedSource, readChunks, type BodySource } from '../../storage/body-source.ts';
 import { DRIVER_NAME, type S3Client } from './client.ts';
 import { parseS3Error } from './errors.ts';
 import { unquote } from './mappers.ts';
@@ -57,7 +57,7 @@ export async function uploadObject(
   const { headers, metadata, contentType } = objectHeaders(opts);
   const size = checkSize(opts?.size);
   const singlePut = size !== undefined && size <= ctx.singlePutMaxBytes;
-  const source = bodySource(body, { expectedSize: size, md5: !singlePut });
+  const source = bodySource(body, { provider: DRIVER_NAME, expectedSize: size, md5: !singlePut });
   const target = { bucket, key };
   try {
     let res: HttpResponse;
@@ -72,15 +72,8 @@ export async function uploadObject(
         responseType: 'none',
       });
     } else {
-      const prefix: Uint8Array[] = [];
-      let prefixBytes = 0;
       // why: read one byte past the threshold at most, to learn whether the body ends within it
-      while (size === undefined && prefixBytes <= ctx.multipartThresholdBytes) {
-        const chunk = await source.read(ctx.multipartThresholdBytes + 1 - prefixBytes);
-        if (chunk === null) break;
-        prefix.push(chunk);
-        prefixBytes += chunk.byteLength;
-      }
+      const { chunks: prefix, length: prefixBytes } = size === undefined ? await readChunks(source, ctx.multipartThresholdBytes + 1) : { chunks: [], length: 0 };
       if (size === undefined && prefixBytes <= ctx.multipartThresholdBytes) {
         const whole = Buffer.concat(prefix, prefixBytes);
         prefix.length = 0;

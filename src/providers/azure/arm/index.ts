@@ -23,8 +23,9 @@
  * AZURE_CLIENT_SECRET, and the subscription from AZURE_SUBSCRIPTION_ID. `endpoint` replaces
  * https://management.azure.com and options.loginEndpoint https://login.microsoftonline.com.
  */
-import type { AccountConfig, ProviderDefinition } from '../../types.ts';
+import type { AccountConfig, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { ARM_OPTION_KEYS, createArmForAccount, validateArmAccount, type ArmAccountOptions } from './account.ts';
+import type { ArmClient } from './client.ts';
 import { azureComputeDriver } from './compute.ts';
 import { azureLoadBalancerDriver } from './loadbalancer.ts';
 import { parseUrn } from './mappers.ts';
@@ -73,12 +74,8 @@ const SUBNET_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Mi
 const VNET_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+$/i;
 
 export function validateAzureAccount(account: AccountConfig, env: NodeJS.ProcessEnv = process.env): string[] {
-  const problems = validateArmAccount(account, env);
+  const problems = optionProblems(account, env, AZURE_DRIVER, OPTION_KEYS, ['resourceGroup', 'subnetId', 'adminUsername', 'osDiskType']);
   const o = account.options ?? {};
-  for (const key of Object.keys(o)) if (!OPTION_KEYS.includes(key)) problems.push(`options.${key} is not an azure option (known: ${OPTION_KEYS.join(', ')})`);
-  for (const key of ['resourceGroup', 'subnetId', 'adminUsername', 'osDiskType'] as const) {
-    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) problems.push(`options.${key} must be a non-empty string`);
-  }
   if (typeof o.subnetId === 'string' && !SUBNET_ID.test(o.subnetId)) problems.push('options.subnetId must be a subnet resource id');
   if (o.publicIp !== undefined && typeof o.publicIp !== 'boolean') problems.push('options.publicIp must be true or false');
   if (o.marketplaceImages !== undefined) {
@@ -90,31 +87,22 @@ export function validateAzureAccount(account: AccountConfig, env: NodeJS.Process
 }
 
 export function validateAzureLbAccount(account: AccountConfig, env: NodeJS.ProcessEnv = process.env): string[] {
-  const problems = validateArmAccount(account, env);
+  const problems = optionProblems(account, env, AZURE_LB_DRIVER, LB_OPTION_KEYS, ['resourceGroup']);
   const o = account.options ?? {};
-  for (const key of Object.keys(o)) if (!LB_OPTION_KEYS.includes(key)) problems.push(`options.${key} is not an azure-lb option (known: ${LB_OPTION_KEYS.join(', ')})`);
-  if (o.resourceGroup !== undefined && (typeof o.resourceGroup !== 'string' || o.resourceGroup === '')) problems.push('options.resourceGroup must be a non-empty string');
   if (o.subnetId !== undefined && (typeof o.subnetId !== 'string' || !SUBNET_ID.test(o.subnetId))) problems.push('options.subnetId must be a subnet resource id');
   if (o.virtualNetworkId !== undefined && (typeof o.virtualNetworkId !== 'string' || !VNET_ID.test(o.virtualNetworkId))) problems.push('options.virtualNetworkId must be a virtual network resource id');
   problems.push(...regionProblems(account));
   return problems;
 }
 
-export const azureProvider: ProviderDefinition = {
+export const azureProvider: ProviderDefinition = armProvider({
   name: AZURE_DRIVER,
   title: 'Azure Virtual Machines',
   services: ['COMPUTE'],
-  regional: true,
-  defaultRegion: DEFAULT_REGION,
-  validate: (account) => validateAzureAccount(account),
-  create(ctx) {
-    const options = ctx.account.options as AzureOptions;
-    const { arm, subscriptionId, close } = createArmForAccount(ctx, AZURE_DRIVER);
+  validate: validateAzureAccount,
+  create(options: AzureOptions, base) {
     const compute = azureComputeDriver({
-      provider: AZURE_DRIVER,
-      arm,
-      subscriptionId,
-      location: ctx.region ?? DEFAULT_REGION,
+      ...base,
       resourceGroup: options.resourceGroup,
       subnetId: options.subnetId,
       adminUsername: options.adminUsername ?? 'azureuser',
@@ -122,33 +110,26 @@ export const azureProvider: ProviderDefinition = {
       osDiskType: options.osDiskType ?? 'StandardSSD_LRS',
       marketplaceImages: options.marketplaceImages ?? DEFAULT_MARKETPLACE_IMAGES,
     });
-    return { compute, close };
+    return { compute };
   },
-};
+});
 
 /** The `azure-lb` provider: Azure Load Balancer (Standard) through ARM; see loadbalancer.ts. */
-export const azureLbProvider: ProviderDefinition = {
+export const azureLbProvider: ProviderDefinition = armProvider({
   name: AZURE_LB_DRIVER,
   title: 'Azure Load Balancer',
   services: ['LOADBALANCER'],
-  regional: true,
-  defaultRegion: DEFAULT_REGION,
-  validate: (account) => validateAzureLbAccount(account),
-  create(ctx) {
-    const options = ctx.account.options as AzureLbOptions;
-    const { arm, subscriptionId, close } = createArmForAccount(ctx, AZURE_LB_DRIVER);
+  validate: validateAzureLbAccount,
+  create(options: AzureLbOptions, base) {
     const loadBalancer = azureLoadBalancerDriver({
-      provider: AZURE_LB_DRIVER,
-      arm,
-      subscriptionId,
-      location: ctx.region ?? DEFAULT_REGION,
+      ...base,
       resourceGroup: options.resourceGroup,
       subnetId: options.subnetId,
       virtualNetworkId: options.virtualNetworkId,
     });
-    return { loadBalancer, close };
+    return { loadBalancer };
   },
-};
+});
 
 // --- Internal helpers ---
 
@@ -157,5 +138,47 @@ function regionProblems(account: AccountConfig): string[] {
   account.regions.forEach((r, i) => {
     if (!/^[a-z0-9]+$/.test(r)) problems.push(`regions[${i}] must be an Azure location name such as eastus`);
   });
+  return problems;
+}
+
+/** What every ARM driver is built with. */
+interface ArmBase {
+  provider: string;
+  arm: ArmClient;
+  subscriptionId: string;
+  location: string;
+}
+
+/** A regional provider on one ARM connection per (account, location), closed with the instance. */
+function armProvider<O>(def: {
+  name: string;
+  title: string;
+  services: ProviderDefinition['services'];
+  validate: (account: AccountConfig) => string[];
+  create: (options: O, base: ArmBase) => Omit<ProviderInstance, 'close'>;
+}): ProviderDefinition {
+  return {
+    name: def.name,
+    title: def.title,
+    services: def.services,
+    regional: true,
+    defaultRegion: DEFAULT_REGION,
+    validate: (account) => def.validate(account),
+    create(ctx) {
+      const { arm, subscriptionId, close } = createArmForAccount(ctx, def.name);
+      const base = { provider: def.name, arm, subscriptionId, location: ctx.region ?? DEFAULT_REGION };
+      return { ...def.create(ctx.account.options as O, base), close };
+    },
+  };
+}
+
+/** The ARM account problems, then options the driver does not take and string options left empty. */
+function optionProblems(account: AccountConfig, env: NodeJS.ProcessEnv, driver: string, keys: readonly string[], stringKeys: readonly string[]): string[] {
+  const problems = validateArmAccount(account, env);
+  const o = account.options ?? {};
+  for (const key of Object.keys(o)) if (!keys.includes(key)) problems.push(`options.${key} is not an ${driver} option (known: ${keys.join(', ')})`);
+  for (const key of stringKeys) {
+    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) problems.push(`options.${key} must be a non-empty string`);
+  }
   return problems;
 }

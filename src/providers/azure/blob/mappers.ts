@@ -135,14 +135,6 @@ export function blobHeaders(opts: UploadOptions | undefined): BlobHeaders {
   return { headers, metadata, contentType };
 }
 
-/** `Content-Range: bytes 2-5/26` -> its numbers. */
-export function parseContentRange(value: string | undefined): { start: number; end: number; total: number } | undefined {
-  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(value?.trim() ?? '');
-  if (!m) return undefined;
-  const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return start <= end && end < total ? { start, end, total } : undefined;
-}
-
 export function unquote(etag: string | undefined): string | null {
   if (!etag) return null;
   return etag.replace(/^W\//, '').replace(/^"|"$/g, '') || null;

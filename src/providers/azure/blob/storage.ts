@@ -8,11 +8,11 @@
 import type { Readable } from 'node:stream';
 import { ContainerNotEmptyError, InvalidInputError, MalformedResponseError, ProviderError } from '../../errors.ts';
 import { decodeXmlEntities, parseXml, xmlList } from '../../http/parsers/xml.ts';
+import { checkListOptions, contentLength, parseContentRange, rangeHeader } from '../../storage/checks.ts';
 import type { ByteRange, Download, ListObjectsOptions, StorageDriver } from '../../types.ts';
 import { checkBlobName, checkContainerName, type AzureBlobClient } from './client.ts';
 import { DRIVER_NAME } from './errors.ts';
 import {
-  parseContentRange,
   toContainer,
   toContainerFromEntry,
   toObjectFromEntry,
@@ -98,7 +98,7 @@ export function azureBlobStorageDriver(opts: AzureBlobStorageOptions): StorageDr
     // https://learn.microsoft.com/rest/api/storageservices/get-blob-properties
     async getObject(container, name) {
       const res = await client.request({ operation: 'GetBlobProperties', method: 'HEAD', container, blob: name, responseType: 'none' });
-      return toObjectFromHeaders(container, name, res.headers, contentLength(res.headers, 'GetBlobProperties'));
+      return toObjectFromHeaders(container, name, res.headers, contentLength(res.headers, 'GetBlobProperties', DRIVER_NAME));
     },
 
     uploadObject(container, name, body, options) {
@@ -110,7 +110,7 @@ export function azureBlobStorageDriver(opts: AzureBlobStorageOptions): StorageDr
     // https://learn.microsoft.com/rest/api/storageservices/get-blob
     // https://learn.microsoft.com/rest/api/storageservices/specifying-the-range-header-for-blob-service-operations
     async downloadObject(container, name, range?: ByteRange): Promise<Download> {
-      const header = range === undefined ? undefined : rangeHeader(range);
+      const header = range === undefined ? undefined : rangeHeader(range, DRIVER_NAME);
       const res = await client.request<Readable>({
         operation: 'GetBlob',
         container,
@@ -121,7 +121,7 @@ export function azureBlobStorageDriver(opts: AzureBlobStorageOptions): StorageDr
       });
       try {
         if (range === undefined || res.status === 200) {
-          const size = contentLength(res.headers, 'GetBlob');
+          const size = contentLength(res.headers, 'GetBlob', DRIVER_NAME);
           const object = toObjectFromHeaders(container, name, res.headers, size);
           if (range === undefined) return { object, body: res.body };
           // why: a zero-length blob answers a ranged read with 200 and nothing
@@ -175,10 +175,7 @@ interface EnumerationResults {
 
 // https://learn.microsoft.com/rest/api/storageservices/list-blobs
 async function listBlobs(client: AzureBlobClient, container: string, options?: ListObjectsOptions) {
-  const { prefix, cursor, limit } = options ?? {};
-  if (prefix !== undefined && typeof prefix !== 'string') throw invalid('prefix must be a string', 'prefix');
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw invalid('limit must be a positive integer', 'limit');
-  if (cursor !== undefined && (typeof cursor !== 'string' || cursor === '')) throw invalid('cursor is not one this driver returned', 'cursor');
+  const { prefix, cursor, limit } = checkListOptions(options, DRIVER_NAME);
   const res = await client.request<string>({
     operation: 'ListBlobs',
     container,
@@ -235,19 +232,4 @@ function checkExpiry(seconds: unknown): void {
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SAS_SECONDS) {
     throw invalid(`expiresInSeconds must be an integer from 1 to ${MAX_SAS_SECONDS}`, 'expiresInSeconds');
   }
-}
-
-function rangeHeader(range: ByteRange): string {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || start < 0) throw invalid('range.start must be a non-negative integer', 'range');
-  if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) throw invalid('range.end must be an integer not below range.start', 'range');
-  return `bytes=${start}-${end ?? ''}`;
-}
-
-function contentLength(headers: Record<string, string>, operation: string): number {
-  const size = Number(headers['content-length']);
-  if (headers['content-length'] === undefined || !Number.isSafeInteger(size) || size < 0) {
-    throw new MalformedResponseError(`${operation}: no valid Content-Length`, { provider: DRIVER_NAME });
-  }
-  return size;
 }

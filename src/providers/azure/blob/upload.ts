@@ -17,8 +17,9 @@
  * https://learn.microsoft.com/rest/api/storageservices/put-block
  * https://learn.microsoft.com/rest/api/storageservices/put-block-list
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../../errors.ts';
+import { bodySource, fillBuffer, readChunks, type BodySource, type Chunks } from '../../storage/body-source.ts';
 import type { StorageObject, UploadOptions } from '../../types.ts';
 import type { AzureBlobClient } from './client.ts';
 import { DRIVER_NAME } from './errors.ts';
@@ -47,18 +48,18 @@ export async function uploadBlob(
   const size = checkSize(opts?.size);
   const blockSize = size === undefined ? ctx.blockSizeBytes : Math.max(ctx.blockSizeBytes, Math.ceil(size / MAX_BLOCKS));
   if (blockSize > MAX_BLOCK_BYTES) throw invalid('size is over the Azure block blob limit', 'size');
-  const reader = bodyReader(body, size);
+  const reader = bodySource(body, { provider: DRIVER_NAME, expectedSize: size });
   const target = { container, blob };
   try {
-    const first = await reader.read(blockSize);
+    const first = await readChunks(reader, blockSize);
     let res;
-    if (first.length < blockSize || (await reader.ended())) {
+    if (first.length < blockSize || (await reader.atEnd())) {
       const whole = first.chunks.length === 1 ? first.chunks[0]! : Buffer.concat(first.chunks, first.length);
       res = await ctx.client.request({
         operation: 'PutBlob',
         method: 'PUT',
         ...target,
-        headers: { ...headers, 'x-ms-blob-type': 'BlockBlob', 'content-md5': reader.md5().toString('base64') },
+        headers: { ...headers, 'x-ms-blob-type': 'BlockBlob', 'content-md5': md5Base64(reader) },
         body: whole,
         expect: [201],
         responseType: 'none',
@@ -70,7 +71,7 @@ export async function uploadBlob(
       container,
       name: blob,
       size: reader.total,
-      hash: reader.md5().toString('hex'),
+      hash: reader.md5(),
       contentType,
       lastModified: parseDate(res.headers['last-modified']),
       metadata,
@@ -86,9 +87,8 @@ export async function uploadBlob(
 // --- Internal helpers ---
 
 type Target = { container: string; blob: string };
-type Block = { chunks: Uint8Array[]; length: number };
 
-async function stageAndCommit(ctx: UploadContext, target: Target, headers: Record<string, string>, reader: BodyReader, first: Block, blockSize: number) {
+async function stageAndCommit(ctx: UploadContext, target: Target, headers: Record<string, string>, reader: BodySource, first: Chunks, blockSize: number) {
   // why: every block id of a blob must have the same length; a per-upload tag keeps concurrent uploads of one name apart
   const tag = randomBytes(6).toString('hex');
   const ids: string[] = [];
@@ -113,7 +113,7 @@ async function stageAndCommit(ctx: UploadContext, target: Target, headers: Recor
       responseType: 'none',
     });
     ids.push(id);
-    length = await reader.fill(buffer);
+    length = await fillBuffer(reader, buffer);
   }
   const list = ids.map((id) => `<Latest>${id}</Latest>`).join('');
   return ctx.client.request({
@@ -121,124 +121,17 @@ async function stageAndCommit(ctx: UploadContext, target: Target, headers: Recor
     method: 'PUT',
     ...target,
     query: { comp: 'blocklist' },
-    headers: { ...headers, 'content-type': 'application/xml', 'x-ms-blob-content-md5': reader.md5().toString('base64') },
+    headers: { ...headers, 'content-type': 'application/xml', 'x-ms-blob-content-md5': md5Base64(reader) },
     body: `<?xml version="1.0" encoding="utf-8"?><BlockList>${list}</BlockList>`,
     expect: [201],
     responseType: 'none',
   });
 }
 
-interface BodyReader {
-  /** the next chunks, at most `max` bytes in all (fewer only at the end of the body) */
-  read(max: number): Promise<Block>;
-  /** fills `buffer` from the body; how many bytes it now holds */
-  fill(buffer: Buffer): Promise<number>;
-  /** true when the body has no more bytes (reads ahead one chunk to know) */
-  ended(): Promise<boolean>;
-  readonly total: number;
-  /** the MD5 of everything read; final once the body has ended */
-  md5(): Buffer;
-  readonly failure: { cause: unknown } | undefined;
-  cancel(): Promise<void>;
-}
-
-/** Pull-based reading of the caller's iterable: bounded reads, byte count, MD5, size check. */
-function bodyReader(body: AsyncIterable<Uint8Array>, expectedSize: number | undefined): BodyReader {
-  const iterator = body[Symbol.asyncIterator]();
-  const hash = createHash('md5');
-  let pending: Uint8Array | null = null;
-  let done = false;
-  let total = 0;
-  let digest: Buffer | undefined;
-  let failure: { cause: unknown } | undefined;
-
-  const pull = async (): Promise<Uint8Array | null> => {
-    for (;;) {
-      let step: IteratorResult<Uint8Array>;
-      try {
-        step = await iterator.next();
-      } catch (err) {
-        failure = { cause: err };
-        throw err;
-      }
-      if (step.done) {
-        done = true;
-        if (expectedSize !== undefined && total !== expectedSize) throw sizeMismatch(total, expectedSize);
-        return null;
-      }
-      const chunk: unknown = step.value;
-      if (!(chunk instanceof Uint8Array)) throw invalid('the upload body must yield Uint8Array chunks', 'body');
-      if (chunk.byteLength === 0) continue;
-      total += chunk.byteLength;
-      if (expectedSize !== undefined && total > expectedSize) throw sizeMismatch(total, expectedSize);
-      hash.update(chunk);
-      return chunk;
-    }
-  };
-  const next = async (max: number): Promise<Uint8Array | null> => {
-    if (pending === null) {
-      if (done) return null;
-      pending = await pull();
-      if (pending === null) return null;
-    }
-    const chunk = pending.byteLength <= max ? pending : pending.subarray(0, max);
-    pending = chunk === pending ? null : pending.subarray(max);
-    return chunk;
-  };
-
-  return {
-    async read(max) {
-      const chunks: Uint8Array[] = [];
-      let length = 0;
-      while (length < max) {
-        const chunk = await next(max - length);
-        if (chunk === null) break;
-        chunks.push(chunk);
-        length += chunk.byteLength;
-      }
-      return { chunks, length };
-    },
-    async fill(buffer) {
-      let length = 0;
-      while (length < buffer.length) {
-        const chunk = await next(buffer.length - length);
-        if (chunk === null) break;
-        buffer.set(chunk, length);
-        length += chunk.byteLength;
-      }
-      return length;
-    },
-    async ended() {
-      if (pending !== null) return false;
-      if (done) return true;
-      pending = await pull();
-      return pending === null;
-    },
-    get total() {
-      return total;
-    },
-    md5: () => (digest ??= hash.digest()),
-    get failure() {
-      return failure;
-    },
-    async cancel() {
-      if (done) return;
-      done = true;
-      pending = null;
-      await Promise.resolve(iterator.return?.()).catch(() => undefined);
-    },
-  };
-}
-
 function checkSize(size: unknown): number | undefined {
   if (size === undefined) return undefined;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid('size must be a non-negative integer', 'size');
   return size;
-}
-
-function sizeMismatch(actual: number, expected: number): InvalidInputError {
-  const what = actual > expected ? `more than ${expected} bytes` : `${actual} bytes`;
-  return invalid(`the body was ${what}, but size said ${expected}`, 'size');
 }
 
 function invalid(message: string, field: string): InvalidInputError {
@@ -249,4 +142,9 @@ function parseDate(value: string | undefined): Date | null {
   if (!value) return null;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** The body's MD5 as Content-MD5 wants it; the body has ended. */
+function md5Base64(reader: BodySource): string {
+  return Buffer.from(reader.md5() ?? '', 'hex').toString('base64');
 }

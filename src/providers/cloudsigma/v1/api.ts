@@ -5,14 +5,12 @@
  *
  * http://www.cloudsigma.com/legacy/cloudsigma-api-1-0/
  */
-import { createConnection, type Connection } from '../../http/connection.ts';
 import { MalformedResponseError } from '../../errors.ts';
 import type { ParseContext } from '../../http/parsers/context.ts';
 import { formatKv, parseKvRecordsResponse, type KvPairs } from '../../http/parsers/kv.ts';
 import { scrubError } from '../../http/redact.ts';
-import { basicSigner } from '../../http/signers/basic.ts';
 import type { DriverContext } from '../../types.ts';
-import { baseUrl, basicCredentials, defaultSleep, type CloudSigmaDeps, type CloudSigmaRegion } from '../common.ts';
+import { cloudSigmaConnection, cloudSigmaWaits, type CloudSigmaDeps, type CloudSigmaRegion, type CloudSigmaWaits } from '../common.ts';
 
 export const DRIVER_NAME = 'cloudsigma';
 export const DEFAULT_REGION = 'zrh';
@@ -26,12 +24,7 @@ export const CLOUDSIGMA_REGIONS: Readonly<Record<string, CloudSigmaRegion>> = {
 /** One record of a 1.0 answer, repeated keys keeping their last value. */
 export type KvRecord = Record<string, string>;
 
-export interface Cs1Api {
-  region: string | undefined;
-  now: () => Date;
-  sleep: (ms: number) => Promise<void>;
-  pollIntervalMs: number;
-  waitTimeoutMs: number;
+export interface Cs1Api extends CloudSigmaWaits {
   logger: DriverContext['logger'];
   /** GET: the answer's records */
   get(operation: string, path: string): Promise<KvRecord[]>;
@@ -41,21 +34,10 @@ export interface Cs1Api {
 }
 
 export function createCs1Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs1Api {
-  let conn: Connection | undefined;
-  const open = () =>
-    (conn ??= createConnection({
-      provider: DRIVER_NAME,
-      baseUrl: baseUrl(ctx, CLOUDSIGMA_REGIONS, DRIVER_NAME),
-      signer: basicSigner(basicCredentials(ctx.account)),
-      recordCall: ctx.recordCall,
-      now: ctx.now,
-      retry: deps.retry,
-      sleep: deps.sleep,
-      defaults: ctx.http,
-    }));
+  const conn = cloudSigmaConnection(ctx, deps, { provider: DRIVER_NAME, regions: CLOUDSIGMA_REGIONS });
   const call = async (operation: string, path: string, method: 'GET' | 'POST', body: KvPairs | undefined, extraSecrets: string[]) => {
     try {
-      const res = await open().request<string>({
+      const res = await conn.open().request<string>({
         operation,
         method,
         path,
@@ -73,17 +55,11 @@ export function createCs1Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs1
     }
   };
   return {
-    region: ctx.region,
-    now: ctx.now,
-    sleep: deps.sleep ?? defaultSleep,
-    pollIntervalMs: deps.pollIntervalMs ?? 2000,
-    waitTimeoutMs: deps.waitTimeoutMs ?? 600_000,
+    ...cloudSigmaWaits(ctx, deps),
     logger: ctx.logger,
     get: (operation, path) => call(operation, path, 'GET', undefined, []),
     post: (operation, path, body, opts) => call(operation, path, 'POST', body, opts?.secrets ?? []),
-    close: async () => {
-      await conn?.close();
-    },
+    close: conn.close,
   };
 }
 

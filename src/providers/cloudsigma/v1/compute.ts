@@ -6,10 +6,11 @@
  * createNode clones the library drive (grown to the size's disk when the image is smaller), waits
  * while the clone is imaging, then creates the server with it, which 1.0 starts at once.
  */
+import { batchFromListing } from '../../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
 import type { KvPairs } from '../../http/parsers/kv.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../../types.ts';
-import { checkCreateInput, newVncPassword, pollFor, regionLocation, toSizes, type UnitRates } from '../common.ts';
+import { checkCreateInput, filterImages, newVncPassword, pollFor, regionLocation, toSizes, type UnitRates } from '../common.ts';
 import { CLOUDSIGMA_REGIONS, DRIVER_NAME, type Cs1Api, type KvRecord } from './api.ts';
 import { attachedDrives, toImage, toNode } from './mappers.ts';
 
@@ -50,19 +51,11 @@ export function cs1ComputeDriver(api: Cs1Api, prices?: Record<string, number>): 
     listNodes,
 
     // why: 1.0 has no multi-id lookup; one listing per batch beats one GET per id
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
-    async listImages(filter?: ImageFilter) {
-      return (await standardDrives()).filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
-    },
+    listImages: async (filter?: ImageFilter) => filterImages(await standardDrives(), filter),
 
-    async getImages(ids) {
-      const byId = new Map((await standardDrives()).map((i) => [i.id, i]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getImages: batchFromListing(standardDrives),
 
     listSizes: async () => toSizes(INDICATIVE_RATES, prices, { priceSource: prices ? 'options.prices' : 'indicative' }),
 

@@ -14,14 +14,13 @@ import {
   RateLimitedError,
   type SkygraphError,
 } from '../../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type RequestOptions } from '../../http/connection.ts';
+import type { ErrorResponseInfo, RequestOptions } from '../../http/connection.ts';
 import { statusError } from '../../http/map-errors.ts';
 import { bodySnippet } from '../../http/parsers/context.ts';
 import { scrubError } from '../../http/redact.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
-import { basicSigner } from '../../http/signers/basic.ts';
 import type { DriverContext } from '../../types.ts';
-import { baseUrl, basicCredentials, defaultSleep, type CloudSigmaDeps, type CloudSigmaRegion } from '../common.ts';
+import { cloudSigmaConnection, cloudSigmaWaits, type CloudSigmaDeps, type CloudSigmaRegion, type CloudSigmaWaits } from '../common.ts';
 
 export const DRIVER_NAME = 'cloudsigma2';
 export const DEFAULT_REGION = 'zrh';
@@ -52,12 +51,7 @@ export type Json = Record<string, unknown>;
 export type Cs2Request = Omit<RequestOptions, 'operation'>;
 
 /** What the 2.0 driver files share for one (account, location). */
-export interface Cs2Api {
-  region: string | undefined;
-  now: () => Date;
-  sleep: (ms: number) => Promise<void>;
-  pollIntervalMs: number;
-  waitTimeoutMs: number;
+export interface Cs2Api extends CloudSigmaWaits {
   /** a JSON call; the parsed body (undefined for 204) */
   request<T = unknown>(operation: string, opts?: Cs2Request): Promise<T>;
   close(): Promise<void>;
@@ -65,37 +59,19 @@ export interface Cs2Api {
 
 export function createCs2Api(ctx: DriverContext, deps: CloudSigmaDeps = {}): Cs2Api {
   const password = () => ctx.account.credentials.password ?? '';
-  let conn: Connection | undefined;
-  const open = () =>
-    (conn ??= createConnection({
-      provider: DRIVER_NAME,
-      baseUrl: baseUrl(ctx, CLOUDSIGMA2_REGIONS, DRIVER_NAME),
-      signer: basicSigner(basicCredentials(ctx.account)),
-      recordCall: ctx.recordCall,
-      now: ctx.now,
-      retry: deps.retry,
-      sleep: deps.sleep,
-      parseError: parseCloudSigma2Error,
-      defaults: ctx.http,
-    }));
+  const conn = cloudSigmaConnection(ctx, deps, { provider: DRIVER_NAME, regions: CLOUDSIGMA2_REGIONS, parseError: parseCloudSigma2Error });
   return {
-    region: ctx.region,
-    now: ctx.now,
-    sleep: deps.sleep ?? defaultSleep,
-    pollIntervalMs: deps.pollIntervalMs ?? 2000,
-    waitTimeoutMs: deps.waitTimeoutMs ?? 600_000,
+    ...cloudSigmaWaits(ctx, deps),
     async request<T>(operation: string, opts: Cs2Request = {}): Promise<T> {
       try {
-        const res = await open().request<T>({ operation, ...opts });
+        const res = await conn.open().request<T>({ operation, ...opts });
         return res.body;
       } catch (err) {
         // why: the connection scrubs the Authorization header; an upstream body could still echo the plain password
         throw scrubError(err, [password()].filter((p) => p.length >= 4));
       }
     },
-    close: async () => {
-      await conn?.close();
-    },
+    close: conn.close,
   };
 }
 

@@ -6,12 +6,14 @@
  * createNode clones the library drive, waits for the clone, grows it to the size's disk, creates
  * the server with it and starts it; a failure after the clone removes what was made.
  */
+import { batchFromListing } from '../../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../../errors.ts';
+import { obj } from '../../rest/json.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Node } from '../../types.ts';
-import { checkCreateInput, newVncPassword, pollFor, regionLocation, toSizes, type StandardSize } from '../common.ts';
+import { checkCreateInput, filterImages, newVncPassword, pollFor, regionLocation, toSizes, type StandardSize } from '../common.ts';
 import { CLOUDSIGMA2_REGIONS, DRIVER_NAME, type Cs2Api, type Json } from './api.ts';
 import { cs2KeyPairs } from './key-pairs.ts';
-import { obj, objects, str, tagName, toImage, toNode, toUnitRates, uuidOf } from './mappers.ts';
+import { objects, str, tagName, toImage, toNode, toUnitRates, uuidOf } from './mappers.ts';
 
 const GIB = 1024 * 1024 * 1024;
 const MIB = 1024 * 1024;
@@ -135,19 +137,11 @@ export function cs2ComputeDriver(api: Cs2Api, prices?: Record<string, number>): 
     listNodes,
 
     // why: the API has no multi-id lookup; one listing per batch beats one GET per id
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
-    async listImages(filter?: ImageFilter) {
-      return (await libdrives()).filter((i) => (filter?.ids === undefined || filter.ids.includes(i.id)) && (filter?.name === undefined || i.name === filter.name));
-    },
+    listImages: async (filter?: ImageFilter) => filterImages(await libdrives(), filter),
 
-    async getImages(ids) {
-      const byId = new Map((await libdrives()).map((i) => [i.id, i]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getImages: batchFromListing(libdrives),
 
     async listSizes() {
       // https://cloudsigma-docs.readthedocs.io/en/latest/pricing.html

@@ -9,6 +9,7 @@
  */
 import { isIP } from 'node:net';
 import { InvalidInputError, MalformedResponseError } from '../../errors.ts';
+import { list, num, obj } from '../../rest/json.ts';
 import type { Image, KeyPair, Node, NodeState } from '../../types.ts';
 import { matchSize, type UnitRates } from '../common.ts';
 import { DRIVER_NAME, type Json } from './api.ts';
@@ -26,18 +27,9 @@ export const NODE_STATE: Readonly<Record<string, NodeState>> = {
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 
-export function obj(v: unknown): Json | undefined {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-}
-export function list(v: unknown): Json[] {
-  return Array.isArray(v) ? v.map(obj).filter((o): o is Json => o !== undefined) : [];
-}
+/** A non-empty string (numbers are not ids here), else undefined. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
-}
-function num(v: unknown): number | undefined {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : undefined;
 }
 
 /** `objects` of a list or create answer; MalformedResponseError when it is not there. */

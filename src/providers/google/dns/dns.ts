@@ -19,7 +19,7 @@ import {
   applyRecordPatch,
   checkRecordInput,
   checkZoneInput,
-  decodeRrsetId,
+  decodeRecordId,
   encodeRrsetId,
   fromPresentation,
   relativeName,
@@ -27,6 +27,7 @@ import {
   toPresentation,
   type RecordValue,
 } from '../../dns/records.ts';
+import { zoneDomains } from '../../dns/zone-domains.ts';
 import type { DnsDriver, DnsRecord, RecordType, Zone } from '../../types.ts';
 import { encodeProject, forEachPage, type GoogleClient } from '../client.ts';
 import { googleErrorDetails } from '../errors.ts';
@@ -87,22 +88,8 @@ export function googleDnsDriver(client: GoogleClient, opts: GoogleDnsOptions): D
   // https://cloud.google.com/dns/docs/reference/rest/v1/managedZones/get
   const getManagedZone = async (zoneId: string) => (await call('GET managedZones/{zone}', await zonePath(zoneId)))!;
 
-  // why: the domain is needed to build owner names; zones do not move, so one lookup per zone id
-  const domains = new Map<string, Promise<string>>();
-  const zoneDomain = (zoneId: string): Promise<string> => {
-    let found = domains.get(zoneId);
-    if (!found) {
-      found = getManagedZone(zoneId).then((z) => toZone(z).domain);
-      found.catch(() => domains.delete(zoneId));
-      domains.set(zoneId, found);
-    }
-    return found;
-  };
-  /** Remembers a zone's domain from an answer that carried it. */
-  const prime = (zone: Zone): Zone => {
-    domains.set(zone.id, Promise.resolve(zone.domain));
-    return zone;
-  };
+  // why: owner names need the zone's domain, which a zone id does not carry
+  const domains = zoneDomains(async (zoneId) => toZone(await getManagedZone(zoneId)).domain);
 
   /** Every rrset of the zone, one call per page (name and type narrow the listing to one rrset). */
   // https://cloud.google.com/dns/docs/reference/rest/v1/resourceRecordSets/list
@@ -115,18 +102,13 @@ export function googleDnsDriver(client: GoogleClient, opts: GoogleDnsOptions): D
   };
   /** The rrset `name`/`type` (one call: the listing filtered to it), and the zone's domain. */
   const loadRrset = async (zoneId: string, name: string, type: string) => {
-    const domain = await zoneDomain(zoneId);
+    const domain = await domains.get(zoneId);
     const owner = absoluteName(name, domain, true);
     const found = (await rrsets(zoneId, { name: owner, type })).filter((s) => s.name === owner && s.type === type);
     return { domain, rrset: found.find((s) => !s.special), special: found.filter((s) => s.special) };
   };
-  const decode = (recordId: string) => {
-    const parts = decodeRrsetId(recordId);
-    if (!parts) throw notFound(`record ${JSON.stringify(String(recordId))}`);
-    return parts;
-  };
   const findValue = async (zoneId: string, recordId: string) => {
-    const parts = decode(recordId);
+    const parts = decodeRecordId(recordId, provider);
     const { domain, rrset, special } = await loadRrset(zoneId, parts.name, parts.type);
     const index = rrset ? rrset.values.findIndex((v) => sameValue(fromPresentation(rrset.type, v.rrdata), parts)) : -1;
     if (rrset && index >= 0) return { parts, domain, rrset, index };
@@ -166,13 +148,13 @@ export function googleDnsDriver(client: GoogleClient, opts: GoogleDnsOptions): D
       const out: Zone[] = [];
       // https://cloud.google.com/dns/docs/reference/rest/v1/managedZones/list
       await forEachPage(client, 'GET managedZones', `${await projectPath()}/managedZones`, { maxResults: opts.pageSize }, (body) => {
-        for (const z of list(body.managedZones)) out.push(prime(toZone(z)));
+        for (const z of list(body.managedZones)) out.push(domains.prime(toZone(z)));
       });
       return out;
     },
 
     async getZone(zoneId) {
-      return prime(toZone(await getManagedZone(zoneId)));
+      return domains.prime(toZone(await getManagedZone(zoneId)));
     },
 
     async createZone(input) {
@@ -189,21 +171,21 @@ export function googleDnsDriver(client: GoogleClient, opts: GoogleDnsOptions): D
         method: 'POST',
         json: { name, dnsName: `${value.domain}.`, description, visibility: 'public' },
       });
-      return prime(toZone(body!));
+      return domains.prime(toZone(body!));
     },
 
     async deleteZone(zoneId) {
-      const domain = await zoneDomain(zoneId);
+      const domain = await domains.get(zoneId);
       // why: Cloud DNS refuses to delete a zone that holds more than its apex SOA and NS (400 containerNotEmpty)
       const removable = (await rrsets(zoneId)).filter((s) => !(s.name === `${domain}.` && (s.type === 'SOA' || s.type === 'NS'))).map((s) => s.raw);
       for (let i = 0; i < removable.length; i += MAX_DELETIONS) await change(zoneId, removable.slice(i, i + MAX_DELETIONS), []);
       // https://cloud.google.com/dns/docs/reference/rest/v1/managedZones/delete
       await call('DELETE managedZones/{zone}', await zonePath(zoneId), { method: 'DELETE' });
-      domains.delete(zoneId);
+      domains.forget(zoneId);
     },
 
     async listRecords(zoneId) {
-      const domain = await zoneDomain(zoneId);
+      const domain = await domains.get(zoneId);
       return (await rrsets(zoneId)).flatMap((s) => toRecords(zoneId, domain, s));
     },
 

@@ -16,6 +16,7 @@ import {
   UnsupportedError,
 } from '../../errors.ts';
 import { encodeRfc3986 } from '../../http/serialize.ts';
+import { checkListOptions } from '../../storage/checks.ts';
 import type { ByteRange, Download, ListObjectsOptions, Logger, PresignedRequest, StorageDriver } from '../../types.ts';
 import { listAllPages, type GoogleClient } from '../client.ts';
 import { list, obj, str } from '../json.ts';
@@ -118,10 +119,7 @@ export function gcsStorageDriver(opts: GcsStorageOptions): StorageDriver {
     },
 
     async listObjects(container, options?: ListObjectsOptions) {
-      const { prefix, cursor, limit } = options ?? {};
-      if (prefix !== undefined && typeof prefix !== 'string') throw fail('prefix', 'prefix must be a string');
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw fail('limit', 'limit must be a positive integer');
-      if (cursor !== undefined && (typeof cursor !== 'string' || cursor === '')) throw fail('cursor', 'cursor is not one this driver returned');
+      const { prefix, cursor, limit } = checkListOptions(options, provider);
       // https://cloud.google.com/storage/docs/json_api/v1/objects/list
       const res = await client.request<unknown>({
         operation: 'GET objects',

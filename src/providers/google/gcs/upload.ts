@@ -8,8 +8,9 @@
  * https://cloud.google.com/storage/docs/uploading-objects#uploading-an-object (multipart)
  * https://cloud.google.com/storage/docs/performing-resumable-uploads#chunked-upload
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { InvalidInputError, MalformedResponseError, ProviderError, SkygraphError } from '../../errors.ts';
+import { bodySource, fillBuffer, sizeMismatch, type BodySource } from '../../storage/body-source.ts';
 import type { Logger, StorageObject, UploadOptions } from '../../types.ts';
 import type { GoogleClient } from '../client.ts';
 import { obj, type Json } from '../json.ts';
@@ -42,13 +43,13 @@ export async function uploadObject(
   if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw new InvalidInputError('size must be a non-negative integer', { provider, field: 'size' });
   const contentType = opts?.contentType ?? 'application/octet-stream';
   const resource: Json = { name, contentType, ...(opts?.metadata && Object.keys(opts.metadata).length ? { metadata: opts.metadata } : {}) };
-  const source = bodyReader(body, provider, size);
+  const source = bodySource(body, { provider, expectedSize: size });
   try {
     const chunk = Buffer.allocUnsafe(size === undefined ? ctx.chunkSizeBytes : Math.min(ctx.chunkSizeBytes, size));
-    const length = await source.fill(chunk);
+    const length = await fillBuffer(source, chunk);
     if (size === undefined ? length < chunk.length || (await source.atEnd()) : size <= chunk.length) {
-      if (size !== undefined && !(await source.atEnd())) throw source.mismatch();
-      return await multipartUpload(ctx, bucketPath, resource, chunk.subarray(0, length), source.md5());
+      if (size !== undefined && !(await source.atEnd())) throw sizeMismatch(source.total, size, provider);
+      return await multipartUpload(ctx, bucketPath, resource, chunk.subarray(0, length), md5Of(source));
     }
     return await resumableUpload(ctx, bucketPath, resource, source, chunk, size);
   } catch (err) {
@@ -83,7 +84,7 @@ async function multipartUpload(ctx: UploadContext, bucketPath: string, resource:
 }
 
 /** `chunk` arrives filled with the body's first bytes. */
-async function resumableUpload(ctx: UploadContext, bucketPath: string, resource: Json, source: BodyReader, chunk: Buffer, size: number | undefined): Promise<StorageObject> {
+async function resumableUpload(ctx: UploadContext, bucketPath: string, resource: Json, source: BodySource, chunk: Buffer, size: number | undefined): Promise<StorageObject> {
   const { client, provider } = ctx;
   // https://cloud.google.com/storage/docs/performing-resumable-uploads#initiate-session
   const started = await client.request<unknown>({
@@ -105,9 +106,9 @@ async function resumableUpload(ctx: UploadContext, bucketPath: string, resource:
     for (;;) {
       const last = length < chunk.length || (size !== undefined ? offset + length === size : await source.atEnd());
       const done = await sendChunk(ctx, session, chunk.subarray(0, length), offset, last ? offset + length : undefined);
-      if (done) return checked(done, source.md5(), provider);
+      if (done) return checked(done, md5Of(source), provider);
       offset += length;
-      length = await source.fill(chunk);
+      length = await fillBuffer(source, chunk);
     }
   } catch (err) {
     // https://cloud.google.com/storage/docs/performing-resumable-uploads#cancel-upload
@@ -176,86 +177,7 @@ function checked(object: StorageObject, md5: string, provider: string): StorageO
   return object;
 }
 
-interface BodyReader {
-  /** fills `buffer` from the body; fewer bytes only at its end */
-  fill(buffer: Buffer): Promise<number>;
-  /** true when the body has no more bytes (reads ahead one of the caller's chunks to know) */
-  atEnd(): Promise<boolean>;
-  /** the error for a body that is not the announced size */
-  mismatch(): InvalidInputError;
-  /** hex MD5 of everything read; final once the body has ended */
-  md5(): string;
-  readonly failure: { cause: unknown } | undefined;
-  cancel(): Promise<void>;
+/** hex MD5 of the whole body; the body has ended. */
+function md5Of(source: BodySource): string {
+  return source.md5() ?? '';
 }
-
-function bodyReader(body: AsyncIterable<Uint8Array>, provider: string, size: number | undefined): BodyReader {
-  const iterator = body[Symbol.asyncIterator]();
-  const hash: Hash = createHash('md5');
-  let digest: string | undefined;
-  let pending: Uint8Array | null = null;
-  let done = false;
-  let total = 0;
-  let failure: { cause: unknown } | undefined;
-  const mismatch = () => new InvalidInputError(`the body was ${total > (size ?? 0) ? `more than ${size}` : `${total}`} bytes, but size said ${size}`, { provider, field: 'size' });
-
-  const pull = async (): Promise<Uint8Array | null> => {
-    for (;;) {
-      let step: IteratorResult<Uint8Array>;
-      try {
-        step = await iterator.next();
-      } catch (err) {
-        failure = { cause: err };
-        throw err;
-      }
-      if (step.done) {
-        done = true;
-        if (size !== undefined && total !== size) throw mismatch();
-        return null;
-      }
-      const chunk: unknown = step.value;
-      if (!(chunk instanceof Uint8Array)) throw new InvalidInputError('the upload body must yield Uint8Array chunks', { provider, field: 'body' });
-      if (chunk.byteLength === 0) continue;
-      total += chunk.byteLength;
-      if (size !== undefined && total > size) throw mismatch();
-      hash.update(chunk);
-      return chunk;
-    }
-  };
-
-  return {
-    async fill(buffer) {
-      let length = 0;
-      while (length < buffer.length) {
-        if (pending === null) {
-          if (done) break;
-          pending = await pull();
-          if (pending === null) break;
-        }
-        const take = Math.min(pending.byteLength, buffer.length - length);
-        buffer.set(pending.subarray(0, take), length);
-        length += take;
-        pending = take === pending.byteLength ? null : pending.subarray(take);
-      }
-      return length;
-    },
-    async atEnd() {
-      if (pending !== null) return false;
-      if (done) return true;
-      pending = await pull();
-      return pending === null;
-    },
-    mismatch,
-    md5: () => (digest ??= hash.digest('hex')),
-    get failure() {
-      return failure;
-    },
-    async cancel() {
-      if (done) return;
-      done = true;
-      pending = null;
-      await Promise.resolve(iterator.return?.()).catch(() => undefined);
-    },
-  };
-}
-

@@ -23,7 +23,7 @@ import {
   toPresentation,
   type RecordValue,
 } from '../../dns/records.ts';
-import { list, obj, str, type Json } from '../nova/mappers.ts';
+import { list, obj, str, type Json } from '../../rest/json.ts';
 import type { DnsDriver, DnsRecord, RecordType, Zone } from '../../types.ts';
 
 export const DRIVER_NAME = 'designate';

@@ -15,10 +15,10 @@
  * `cloud: NAME` (options.cloud) reads them from clouds.yaml on first use.
  */
 import { InvalidInputError, type SkygraphError } from '../../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../../http/connection.ts';
+import type { ErrorResponseInfo, RetryOptions } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
-import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type OpenStackAuth } from '../nova/auth.ts';
+import { accountAuth, catalogConnection, cloudOnlyOptionProblems, validateCredentialsUnlessCloud, type OpenStackAuth } from '../nova/auth.ts';
 import { DRIVER_NAME, designateDnsDriver } from './dns.ts';
 import { sleep as callSleep } from '../../call-scope.ts';
 
@@ -56,30 +56,28 @@ export const designateProvider: ProviderDefinition = createDesignateProvider();
 /** One (account, region); `ctx.account.endpoint`, when set, is the Designate endpoint (with or without /v2). */
 export function createDesignateInstance(ctx: DriverContext, deps: DesignateDeps = {}): ProviderInstance {
   const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'dns', defaultRegion: DEFAULT_REGION });
-  let conn: Promise<Connection> | undefined;
   // why: the call's deadline ends the wait (src/providers/call-scope.ts)
   const sleep = deps.sleep ?? callSleep;
-  const open = () =>
-    (conn ??= requireEndpoint(auth, DRIVER_NAME, 'dns', ctx.region, 'endpoint')
-      // why: catalogs list Designate with and without its version; paths here carry /v2 themselves
-      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url.replace(/\/v2\/?$/, ''), signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseDesignateError, defaults: ctx.http }))
-      .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
+  const conn = catalogConnection(ctx, auth, {
+    provider: DRIVER_NAME,
+    serviceType: 'dns',
+    region: ctx.region,
+    // why: catalogs list Designate with and without its version; paths here carry /v2 themselves
+    baseUrl: (url) => url.replace(/\/v2\/?$/, ''),
+    retry: deps.retry,
+    sleep: deps.sleep,
+    parseError: parseDesignateError,
+  });
   return {
-    dns: designateDnsDriver(open, { pageSize: deps.pageSize ?? 100, pollIntervalMs: deps.pollIntervalMs ?? 1000, waitTimeoutMs: deps.waitTimeoutMs ?? 120_000, sleep, now: ctx.now }),
-    close: async () => {
-      if (conn) await (await conn.catch(() => undefined))?.close();
-      await auth.close?.();
-    },
+    dns: designateDnsDriver(conn.open, { pageSize: deps.pageSize ?? 100, pollIntervalMs: deps.pollIntervalMs ?? 1000, waitTimeoutMs: deps.waitTimeoutMs ?? 120_000, sleep, now: ctx.now }),
+    close: conn.close,
   };
 }
 
 export function validateDesignateAccount(account: AccountConfig): string[] {
   const problems = validateCredentialsUnlessCloud(account, undefined);
   if (account.endpoint !== undefined && !URL.canParse(account.endpoint)) problems.push('endpoint must be an absolute URL (the Designate endpoint)');
-  for (const [key, value] of Object.entries(account.options)) {
-    if (key !== 'cloud') problems.push(`options.${key} is not a designate option (it takes only cloud)`);
-    else if (typeof value !== 'string' || value.trim() === '') problems.push('options.cloud must be a non-empty string (a cloud of clouds.yaml)');
-  }
+  problems.push(...cloudOnlyOptionProblems(account, DRIVER_NAME));
   return problems;
 }
 

@@ -4,9 +4,9 @@
  */
 import { MalformedResponseError } from '../../errors.ts';
 import { createConnection, type Connection, type RetryOptions } from '../../http/connection.ts';
+import { list, obj, str, type Json } from '../../rest/json.ts';
 import type { DriverContext } from '../../types.ts';
 import { requireEndpoint, type OpenStackAuth } from './auth.ts';
-import { list, obj, str, type Json } from './mappers.ts';
 
 /** What differs between plain OpenStack and Rackspace's Nova. */
 export interface NovaVariant {

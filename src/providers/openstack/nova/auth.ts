@@ -1,11 +1,13 @@
 /**
- * The OpenStack auth seam the Nova, Octavia and Cloud Load Balancers drivers code against: a
- * Signer that adds X-Auth-Token, plus endpoint lookup by service type. `accountAuth` backs it
+ * The OpenStack auth seam the Nova, Octavia, Designate and Rackspace drivers code against: a
+ * Signer that adds X-Auth-Token, plus endpoint lookup by service type, and one connection per
+ * instance to a service of the catalog (catalogConnection). `accountAuth` backs it
  * with Keystone (src/providers/openstack/identity: v3 password / application credential /
  * token, v2.0 password and Rackspace API key, or a preset token + endpoint), with the
  * credentials optionally read from clouds.yaml (`options.cloud`).
  */
 import { InvalidInputError, NotFoundError } from '../../errors.ts';
+import { createConnection, type Connection, type ConnectionOptions, type RetryOptions } from '../../http/connection.ts';
 import type { Signer } from '../../http/types.ts';
 import type { AccountConfig, DriverContext } from '../../types.ts';
 import { authMethodFor, createKeystoneAuth, resolveCloudCredentials, validateOpenStackCredentials, type EndpointInterface, type KeystoneAuth } from '../identity/index.ts';
@@ -129,4 +131,65 @@ export async function requireEndpoint(auth: OpenStackAuth, provider: string, ser
   const url = await auth.endpoint(serviceType, { region });
   if (!url) throw new InvalidInputError(`no ${serviceType} endpoint: set ${field} or use a catalog that has one`, { provider, field });
   return url;
+}
+
+/** Problems of the options of a driver that takes only `cloud` (a cloud of clouds.yaml). */
+export function cloudOnlyOptionProblems(account: AccountConfig, provider: string): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(account.options)) {
+    if (key !== 'cloud') problems.push(`options.${key} is not a ${provider} option (it takes only cloud)`);
+    else if (typeof value !== 'string' || value.trim() === '') problems.push('options.cloud must be a non-empty string (a cloud of clouds.yaml)');
+  }
+  return problems;
+}
+
+/** Which service catalogConnection connects to, and how. */
+export interface CatalogConnectionOptions {
+  provider: string;
+  /** the catalog's service type (`dns`, `load-balancer`, `rax:dns`); `account.endpoint` when set */
+  serviceType: string;
+  region: string | undefined;
+  /** the connection's base URL from the endpoint (default the endpoint itself) */
+  baseUrl?: (endpoint: string) => string;
+  parseError?: ConnectionOptions['parseError'];
+  retry?: Partial<RetryOptions> | undefined;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+}
+
+/** A connection opened on first use, and the close of an instance. */
+export interface CatalogConnection {
+  open(): Promise<Connection>;
+  /** closes the connection (when one was opened) and the auth */
+  close(): Promise<void>;
+}
+
+/**
+ * One connection to a service of the account's catalog, signed by `auth`, opened on first use;
+ * a failed open (no endpoint, identity down) is not kept, so the next call tries again.
+ */
+export function catalogConnection(ctx: DriverContext, auth: OpenStackAuth, opts: CatalogConnectionOptions): CatalogConnection {
+  let conn: Promise<Connection> | undefined;
+  const { provider } = opts;
+  return {
+    open: () =>
+      (conn ??= requireEndpoint(auth, provider, opts.serviceType, opts.region, 'endpoint')
+        .then((url) =>
+          createConnection({
+            provider,
+            baseUrl: opts.baseUrl ? opts.baseUrl(url) : url,
+            signer: auth,
+            recordCall: ctx.recordCall,
+            now: ctx.now,
+            retry: opts.retry,
+            sleep: opts.sleep,
+            parseError: opts.parseError,
+            defaults: ctx.http,
+          }),
+        )
+        .catch((err: unknown) => ((conn = undefined), Promise.reject(err)))),
+    close: async () => {
+      if (conn) await (await conn.catch(() => undefined))?.close();
+      await auth.close?.();
+    },
+  };
 }

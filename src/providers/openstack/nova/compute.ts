@@ -3,11 +3,13 @@
  * sizes, images (Glance v2 when the account has an image endpoint, Nova's images API otherwise),
  * availability zones as locations, and key pairs (key-pairs.ts).
  */
+import { batchFromListing, pickByIds } from '../../batch.ts';
 import { InvalidInputError, MalformedResponseError, NotFoundError } from '../../errors.ts';
+import { obj, str, type Json } from '../../rest/json.ts';
 import type { ComputeDriver, CreateNodeInput, Image, ImageFilter, Location, Node } from '../../types.ts';
 import { glanceNext, novaNext, paginate, type NovaApi } from './api.ts';
 import { novaKeyPairs } from './key-pairs.ts';
-import { obj, str, toGlanceImage, toLocation, toNode, toNovaImage, toSize, type Json } from './mappers.ts';
+import { toGlanceImage, toLocation, toNode, toNovaImage, toSize } from './mappers.ts';
 
 /** why: Nova rejects user_data over 65535 bytes once base64-encoded */
 const USER_DATA_MAX = 65_535;
@@ -57,18 +59,14 @@ export function novaComputeDriver(api: NovaApi, prices?: Record<string, number>)
     const unique = [...new Set(ids)].filter((id) => id !== '');
     if (unique.length === 0) return ids.map(() => null);
     const found = (await glanceImages({ id: `in:${unique.map(quoteInValue).join(',')}` })) ?? (await novaImages());
-    const byId = new Map(found.map((i) => [i.id, i]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return pickByIds(found, ids);
   };
 
   return {
     listNodes,
 
     // why: Nova has no multi-id filter; one listing per batch beats one GET per id
-    async getNodes(ids) {
-      const byId = new Map((await listNodes()).map((n) => [n.id, n]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    getNodes: batchFromListing(listNodes),
 
     async listImages(filter?: ImageFilter) {
       if (filter?.ids !== undefined) {

@@ -4,9 +4,10 @@
  * https://docs.openstack.org/api-ref/compute/#keypairs-keypairs
  */
 import { InvalidInputError, MalformedResponseError } from '../../errors.ts';
+import { list, obj, str, type Json } from '../../rest/json.ts';
 import type { ComputeDriver, KeyPair } from '../../types.ts';
 import type { NovaApi } from './api.ts';
-import { list, obj, str, toKeyPair, type Json } from './mappers.ts';
+import { toKeyPair } from './mappers.ts';
 
 type KeyPairMethods = Required<Pick<ComputeDriver, 'listKeyPairs' | 'getKeyPair' | 'createKeyPair' | 'importKeyPair' | 'deleteKeyPair'>>;
 

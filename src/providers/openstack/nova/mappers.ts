@@ -7,30 +7,9 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { MalformedResponseError } from '../../errors.ts';
+import { count, date, list, obj, str, type Json } from '../../rest/json.ts';
 import type { Image, KeyPair, Location, Node, Size } from '../../types.ts';
 import { toNodeState } from './states.ts';
-
-export type Json = Record<string, unknown>;
-
-export function obj(v: unknown): Json | undefined {
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-}
-export function list(v: unknown): Json[] {
-  return Array.isArray(v) ? v.map(obj).filter((o): o is Json => o !== undefined) : [];
-}
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
-}
-function int(v: unknown): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : 0;
-  return Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0;
-}
-function date(v: unknown): Date | null {
-  if (typeof v !== 'string') return null;
-  // why: Glance and old Nova answer without a zone designator; both mean UTC
-  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
 
 export function requireId(o: Json, what: string, provider: string): string {
   const id = str(o.id);
@@ -119,14 +98,14 @@ export function toSize(flavor: Json, provider: string, prices: Record<string, nu
   return {
     id,
     name,
-    ram: int(flavor.ram),
-    disk: int(flavor.disk),
+    ram: count(flavor.ram),
+    disk: count(flavor.disk),
     bandwidth: null,
     price: typeof price === 'number' && Number.isFinite(price) && price >= 0 ? price : null,
     extra: {
-      vcpus: int(flavor.vcpus),
-      swap: int(flavor.swap),
-      ephemeral: int(flavor['OS-FLV-EXT-DATA:ephemeral']),
+      vcpus: count(flavor.vcpus),
+      swap: count(flavor.swap),
+      ephemeral: count(flavor['OS-FLV-EXT-DATA:ephemeral']),
       rxtxFactor: typeof flavor.rxtx_factor === 'number' ? flavor.rxtx_factor : null,
       isPublic: typeof flavor['os-flavor-access:is_public'] === 'boolean' ? flavor['os-flavor-access:is_public'] : null,
     },
@@ -143,8 +122,8 @@ export function toGlanceImage(image: Json, provider: string): Image {
       visibility: str(image.visibility) ?? null,
       owner: str(image.owner) ?? null,
       size: typeof image.size === 'number' ? image.size : null,
-      minDisk: int(image.min_disk),
-      minRam: int(image.min_ram),
+      minDisk: count(image.min_disk),
+      minRam: count(image.min_ram),
       diskFormat: str(image.disk_format) ?? null,
       containerFormat: str(image.container_format) ?? null,
       osDistro: str(image.os_distro) ?? null,
@@ -162,8 +141,8 @@ export function toNovaImage(image: Json, provider: string): Image {
     name: str(image.name) ?? '',
     extra: {
       status: str(image.status) ?? null,
-      minDisk: int(image.minDisk),
-      minRam: int(image.minRam),
+      minDisk: count(image.minDisk),
+      minRam: count(image.minRam),
       size: typeof image['OS-EXT-IMG-SIZE:size'] === 'number' ? image['OS-EXT-IMG-SIZE:size'] : null,
       metadata: obj(image.metadata) ?? {},
       createdAt: str(image.created) ?? null,

@@ -19,10 +19,10 @@
  * win; its region_name is used when the account names no region).
  */
 import type { SkygraphError } from '../../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../../http/connection.ts';
+import type { ErrorResponseInfo, RetryOptions } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
-import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type OpenStackAuth } from '../nova/auth.ts';
+import { accountAuth, catalogConnection, validateCredentialsUnlessCloud, type OpenStackAuth } from '../nova/auth.ts';
 import { DRIVER_NAME, octaviaLoadBalancerDriver } from './loadbalancer.ts';
 
 export { octaviaProvisioningState } from './loadbalancer.ts';
@@ -56,33 +56,24 @@ export const octaviaProvider: ProviderDefinition = createOctaviaProvider();
 
 export function createOctaviaInstance(ctx: DriverContext, deps: OctaviaDeps = {}): ProviderInstance {
   const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'load-balancer', defaultRegion: DEFAULT_REGION });
-  let conn: Promise<Connection> | undefined;
-  const open = () =>
-    (conn ??= requireEndpoint(auth, DRIVER_NAME, 'load-balancer', ctx.region, 'endpoint')
-      // why: catalogs list Octavia both with and without the version; paths here carry /v2 themselves
-      .then((url) => createConnection({
-        provider: DRIVER_NAME,
-        baseUrl: url.replace(/\/v2(\.0)?\/?$/, ''),
-        signer: auth,
-        recordCall: ctx.recordCall,
-        now: ctx.now,
-        retry: deps.retry,
-        sleep: deps.sleep,
-        defaults: ctx.http,
-        parseError: parseOctaviaError,
-      }))
-      .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
+  const conn = catalogConnection(ctx, auth, {
+    provider: DRIVER_NAME,
+    serviceType: 'load-balancer',
+    region: ctx.region,
+    // why: catalogs list Octavia both with and without the version; paths here carry /v2 themselves
+    baseUrl: (url) => url.replace(/\/v2(\.0)?\/?$/, ''),
+    retry: deps.retry,
+    sleep: deps.sleep,
+    parseError: parseOctaviaError,
+  });
   const opt = (key: string) => (typeof ctx.account.options[key] === 'string' && ctx.account.options[key] !== '' ? (ctx.account.options[key] as string) : undefined);
   return {
     loadBalancer: octaviaLoadBalancerDriver(
-      open,
+      conn.open,
       { vipSubnetId: opt('vipSubnetId'), memberSubnetId: opt('memberSubnetId'), pollIntervalMs: deps.pollIntervalMs, waitTimeoutMs: deps.waitTimeoutMs, sleep: deps.sleep, now: ctx.now },
       ctx.logger,
     ),
-    close: async () => {
-      if (conn) await (await conn.catch(() => undefined))?.close();
-      await auth.close?.();
-    },
+    close: conn.close,
   };
 }
 

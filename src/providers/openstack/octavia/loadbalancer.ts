@@ -10,9 +10,9 @@
 import { isIP } from 'node:net';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError, TimeoutError } from '../../errors.ts';
 import type { Connection } from '../../http/connection.ts';
+import { list, obj, str, type Json } from '../../rest/json.ts';
 import type { Algorithm, BalancerState, CreateBalancerInput, LoadBalancer, LoadBalancerDriver, Logger, Member } from '../../types.ts';
 import { novaNext, paginate } from '../nova/api.ts';
-import { list, obj, str, type Json } from '../nova/mappers.ts';
 import { sleep as callSleep } from '../../call-scope.ts';
 
 export const DRIVER_NAME = 'octavia';

@@ -8,6 +8,7 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError } from '../../errors.ts';
+import { bodySource, readChunks, type BodySource } from '../../storage/body-source.ts';
 import type { UploadOptions } from '../../types.ts';
 import type { SwiftApi } from './api.ts';
 
@@ -25,15 +26,6 @@ export interface UploadResult {
   segments: number;
 }
 
-/** Pull-based reading of the caller's body with a running MD5 and a record of its own failure. */
-interface ChunkReader {
-  read(max: number): Promise<Uint8Array | null>;
-  hasMore(): Promise<boolean>;
-  readonly total: number;
-  readonly failure: { cause: unknown } | undefined;
-  md5(): string;
-}
-
 export async function uploadObject(
   api: SwiftApi,
   settings: UploadSettings,
@@ -42,7 +34,7 @@ export async function uploadObject(
   body: AsyncIterable<Uint8Array>,
   opts: UploadOptions = {},
 ): Promise<UploadResult> {
-  const reader = chunkReader(body, api.provider);
+  const reader = bodySource(body, { provider: api.provider });
   const headers = objectHeaders(opts);
   const replaced = await replacedSegments(api, container, name);
   const result = await upload(api, settings, reader, container, name, headers, opts.size);
@@ -60,7 +52,7 @@ export function segmentContainer(container: string): string {
 async function upload(
   api: SwiftApi,
   settings: UploadSettings,
-  reader: ChunkReader,
+  reader: BodySource,
   container: string,
   name: string,
   headers: Record<string, string>,
@@ -70,18 +62,10 @@ async function upload(
     if (known !== undefined && known > Math.min(settings.smallBytes, settings.segmentBytes) && known <= settings.segmentBytes) {
       return await streamedPut(api, reader, container, name, headers, known);
     }
-    const limit = Math.min(settings.smallBytes, settings.segmentBytes);
-    const buffered: Uint8Array[] = [];
-    let held = 0;
-    while (held < limit) {
-      const chunk = await reader.read(limit - held);
-      if (!chunk) break;
-      buffered.push(chunk);
-      held += chunk.byteLength;
-    }
-    if (!(await reader.hasMore())) {
+    const { chunks: buffered } = await readChunks(reader, Math.min(settings.smallBytes, settings.segmentBytes));
+    if (await reader.atEnd()) {
       const data = Buffer.concat(buffered);
-      const md5 = reader.md5();
+      const md5 = md5Of(reader);
       const res = await api.request({
         operation: 'PUT object',
         method: 'PUT',
@@ -146,7 +130,7 @@ function objectHeaders(opts: UploadOptions): Record<string, string> {
   return headers;
 }
 
-async function streamedPut(api: SwiftApi, reader: ChunkReader, container: string, name: string, headers: Record<string, string>, size: number): Promise<UploadResult> {
+async function streamedPut(api: SwiftApi, reader: BodySource, container: string, name: string, headers: Record<string, string>, size: number): Promise<UploadResult> {
   const res = await api.request({
     operation: 'PUT object',
     method: 'PUT',
@@ -155,10 +139,10 @@ async function streamedPut(api: SwiftApi, reader: ChunkReader, container: string
     body: limited(reader, size, null),
     responseType: 'none',
   });
-  if (reader.total !== size || (await reader.hasMore())) {
+  if (reader.total !== size || !(await reader.atEnd())) {
     throw new InvalidInputError(`the body was not ${size} bytes long as opts.size said`, { provider: api.provider, field: 'size' });
   }
-  const md5 = reader.md5();
+  const md5 = md5Of(reader);
   checkEtag(res.headers.etag, md5, api.provider);
   return { size, md5, segments: 0 };
 }
@@ -166,7 +150,7 @@ async function streamedPut(api: SwiftApi, reader: ChunkReader, container: string
 async function sloUpload(
   api: SwiftApi,
   settings: UploadSettings,
-  reader: ChunkReader,
+  reader: BodySource,
   first: Uint8Array[],
   container: string,
   name: string,
@@ -181,21 +165,20 @@ async function sloUpload(
     let initial: Uint8Array[] = first;
     for (let index = 1; ; index++) {
       const segName = `${prefix}${String(index).padStart(8, '0')}`;
-      const hash = createHash('md5');
-      const before = reader.total - initial.reduce((n, c) => n + c.byteLength, 0);
+      const segment: Segment = { hash: createHash('md5'), bytes: 0 };
       const res = await api.request({
         operation: 'PUT segment',
         method: 'PUT',
         path: api.objectPath(segContainer, segName),
-        body: segmentBody(initial, reader, settings.segmentBytes, hash),
+        body: segmentBody(initial, reader, settings.segmentBytes, segment),
         responseType: 'none',
       });
       uploaded.push(segName);
       initial = [];
-      const etag = hash.digest('hex');
+      const etag = segment.hash.digest('hex');
       checkEtag(res.headers.etag, etag, api.provider);
-      manifest.push({ path: `/${segContainer}/${segName}`, etag, size_bytes: reader.total - before });
-      if (!(await reader.hasMore())) break;
+      manifest.push({ path: `/${segContainer}/${segName}`, etag, size_bytes: segment.bytes });
+      if (await reader.atEnd()) break;
     }
     await api.request({
       operation: 'PUT manifest',
@@ -205,29 +188,35 @@ async function sloUpload(
       json: manifest,
       responseType: 'none',
     });
-    return { size: reader.total, md5: reader.md5(), segments: manifest.length };
+    return { size: reader.total, md5: md5Of(reader), segments: manifest.length };
   } catch (err) {
     await deleteSegments(api, segContainer, uploaded);
     throw err;
   }
 }
 
-async function* segmentBody(initial: Uint8Array[], reader: ChunkReader, segmentBytes: number, hash: Hash): AsyncGenerator<Uint8Array> {
-  let sent = 0;
-  for (const chunk of initial) {
-    hash.update(chunk);
-    sent += chunk.byteLength;
-    yield chunk;
-  }
-  yield* limited(reader, segmentBytes - sent, hash);
+/** One segment on its way: the MD5 and count of the bytes it was given. */
+interface Segment {
+  hash: Hash;
+  bytes: number;
 }
 
-async function* limited(reader: ChunkReader, bytes: number, hash: Hash | null): AsyncGenerator<Uint8Array> {
+async function* segmentBody(initial: Uint8Array[], reader: BodySource, segmentBytes: number, segment: Segment): AsyncGenerator<Uint8Array> {
+  for (const chunk of initial) {
+    segment.hash.update(chunk);
+    segment.bytes += chunk.byteLength;
+    yield chunk;
+  }
+  yield* limited(reader, segmentBytes - segment.bytes, segment);
+}
+
+async function* limited(reader: BodySource, bytes: number, segment: Segment | null): AsyncGenerator<Uint8Array> {
   let left = bytes;
   while (left > 0) {
     const chunk = await reader.read(left);
     if (!chunk) return;
-    hash?.update(chunk);
+    segment?.hash.update(chunk);
+    if (segment) segment.bytes += chunk.byteLength;
     left -= chunk.byteLength;
     yield chunk;
   }
@@ -239,55 +228,7 @@ function checkEtag(etag: string | undefined, md5: string, provider: string): voi
   if (got !== md5) throw new ProviderError(`the stored ETag ${got} does not match the MD5 of the bytes sent (${md5})`, { provider });
 }
 
-function chunkReader(body: AsyncIterable<Uint8Array>, provider: string): ChunkReader {
-  const iterator = body[Symbol.asyncIterator]();
-  const hash = createHash('md5');
-  let pending: Uint8Array | null = null;
-  let done = false;
-  let total = 0;
-  let failure: { cause: unknown } | undefined;
-
-  const pull = async (): Promise<Uint8Array | null> => {
-    if (pending) return pending;
-    while (!done) {
-      let step: IteratorResult<Uint8Array>;
-      try {
-        step = await iterator.next();
-      } catch (err) {
-        failure = { cause: err };
-        throw err;
-      }
-      if (step.done) {
-        done = true;
-        break;
-      }
-      const chunk: unknown = step.value;
-      if (!(chunk instanceof Uint8Array)) throw new InvalidInputError('the upload body must yield Uint8Array chunks', { provider, field: 'body' });
-      if (chunk.byteLength > 0) {
-        pending = chunk;
-        return chunk;
-      }
-    }
-    return null;
-  };
-
-  return {
-    async read(max) {
-      const chunk = await pull();
-      if (!chunk) return null;
-      const out = chunk.byteLength > max ? chunk.subarray(0, max) : chunk;
-      pending = chunk.byteLength > max ? chunk.subarray(max) : null;
-      hash.update(out);
-      total += out.byteLength;
-      return out;
-    },
-    hasMore: async () => (await pull()) !== null,
-    get total() {
-      return total;
-    },
-    get failure() {
-      return failure;
-    },
-    md5: () => hash.digest('hex'),
-  };
+/** hex MD5 of the whole body; the body has ended. */
+function md5Of(reader: BodySource): string {
+  return reader.md5() ?? '';
 }

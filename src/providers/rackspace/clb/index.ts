@@ -19,10 +19,10 @@
  * `cloud: NAME` (options.cloud) reads the credentials from clouds.yaml on first use.
  */
 import { ConflictError, RateLimitedError, type SkygraphError } from '../../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../../http/connection.ts';
+import type { ErrorResponseInfo, RetryOptions } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
-import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type OpenStackAuth } from '../../openstack/nova/auth.ts';
+import { accountAuth, catalogConnection, cloudOnlyOptionProblems, validateCredentialsUnlessCloud, type OpenStackAuth } from '../../openstack/nova/auth.ts';
 import { RACKSPACE_AUTH_URL, RACKSPACE_REGIONS } from '../../openstack/nova/index.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { DRIVER_NAME, clbLoadBalancerDriver } from './loadbalancer.ts';
@@ -55,17 +55,10 @@ export const rackspaceClbProvider: ProviderDefinition = createClbProvider();
 
 export function createClbInstance(ctx: DriverContext, deps: ClbDeps = {}): ProviderInstance {
   const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'rax:load-balancer', defaultAuthUrl: RACKSPACE_AUTH_URL });
-  let conn: Promise<Connection> | undefined;
-  const open = () =>
-    (conn ??= requireEndpoint(auth, DRIVER_NAME, 'rax:load-balancer', ctx.region, 'endpoint')
-      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseClbError, defaults: ctx.http }))
-      .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
+  const conn = catalogConnection(ctx, auth, { provider: DRIVER_NAME, serviceType: 'rax:load-balancer', region: ctx.region, retry: deps.retry, sleep: deps.sleep, parseError: parseClbError });
   return {
-    loadBalancer: clbLoadBalancerDriver(open, { pollIntervalMs: deps.pollIntervalMs, waitTimeoutMs: deps.waitTimeoutMs, pageSize: deps.pageSize, sleep: deps.sleep, now: ctx.now }),
-    close: async () => {
-      if (conn) await (await conn.catch(() => undefined))?.close();
-      await auth.close?.();
-    },
+    loadBalancer: clbLoadBalancerDriver(conn.open, { pollIntervalMs: deps.pollIntervalMs, waitTimeoutMs: deps.waitTimeoutMs, pageSize: deps.pageSize, sleep: deps.sleep, now: ctx.now }),
+    close: conn.close,
   };
 }
 
@@ -76,10 +69,7 @@ export function validateClbAccount(account: AccountConfig): string[] {
   account.regions.forEach((r, i) => {
     if (!Object.hasOwn(RACKSPACE_REGIONS, r)) problems.push(`regions[${i}] is not a Rackspace region (${Object.keys(RACKSPACE_REGIONS).join(', ')})`);
   });
-  for (const [key, value] of Object.entries(account.options)) {
-    if (key !== 'cloud') problems.push(`options.${key} is not a rackspace-clb option (it takes only cloud)`);
-    else if (typeof value !== 'string' || value.trim() === '') problems.push('options.cloud must be a non-empty string (a cloud of clouds.yaml)');
-  }
+  problems.push(...cloudOnlyOptionProblems(account, DRIVER_NAME));
   return problems;
 }
 

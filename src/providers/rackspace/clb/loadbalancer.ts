@@ -8,9 +8,9 @@
 import { isIP } from 'node:net';
 import { InvalidInputError, MalformedResponseError, NotFoundError, ProviderError, TimeoutError } from '../../errors.ts';
 import type { Connection } from '../../http/connection.ts';
+import { list, obj, str, type Json } from '../../rest/json.ts';
 import type { Algorithm, BalancerState, CreateBalancerInput, LoadBalancer, LoadBalancerDriver, Member } from '../../types.ts';
 import { novaNext, paginate } from '../../openstack/nova/api.ts';
-import { list, obj, str, type Json } from '../../openstack/nova/mappers.ts';
 import { sleep as callSleep } from '../../call-scope.ts';
 
 export const DRIVER_NAME = 'rackspace-clb';

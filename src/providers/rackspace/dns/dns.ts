@@ -10,7 +10,7 @@
 import { ConflictError, InvalidInputError, MalformedResponseError, NotFoundError, ProviderError, TimeoutError } from '../../errors.ts';
 import type { Connection } from '../../http/connection.ts';
 import { absoluteName, applyRecordPatch, checkEmail, checkRecordInput, checkTtl, checkZoneInput, isHostType, relativeName, type RecordValue } from '../../dns/records.ts';
-import { list, obj, str, type Json } from '../../openstack/nova/mappers.ts';
+import { list, obj, str, type Json } from '../../rest/json.ts';
 import type { DnsDriver, DnsRecord, RecordType, Zone } from '../../types.ts';
 
 export const DRIVER_NAME = 'rackspace-dns';

@@ -15,10 +15,10 @@
  * Without `endpoint` the catalog's `rax:dns` endpoint is used.
  */
 import { RateLimitedError, type SkygraphError } from '../../errors.ts';
-import { createConnection, type Connection, type ErrorResponseInfo, type RetryOptions } from '../../http/connection.ts';
+import type { ErrorResponseInfo, RetryOptions } from '../../http/connection.ts';
 import { mapErrorResponse } from '../../http/map-errors.ts';
 import { parseRetryAfter } from '../../http/retry.ts';
-import { accountAuth, requireEndpoint, validateCredentialsUnlessCloud, type OpenStackAuth } from '../../openstack/nova/auth.ts';
+import { accountAuth, catalogConnection, cloudOnlyOptionProblems, validateCredentialsUnlessCloud, type OpenStackAuth } from '../../openstack/nova/auth.ts';
 import { RACKSPACE_AUTH_URL } from '../../openstack/nova/index.ts';
 import type { AccountConfig, DriverContext, ProviderDefinition, ProviderInstance } from '../../types.ts';
 import { DRIVER_NAME, rackspaceDnsDriver } from './dns.ts';
@@ -57,17 +57,10 @@ export function createRackspaceDnsInstance(ctx: DriverContext, deps: RackspaceDn
   const auth = deps.auth ?? accountAuth(ctx, { provider: DRIVER_NAME, primaryService: 'rax:dns', defaultAuthUrl: RACKSPACE_AUTH_URL });
   // why: the call's deadline ends the wait (src/providers/call-scope.ts)
   const sleep = deps.sleep ?? callSleep;
-  let conn: Promise<Connection> | undefined;
-  const open = () =>
-    (conn ??= requireEndpoint(auth, DRIVER_NAME, 'rax:dns', undefined, 'endpoint')
-      .then((url) => createConnection({ provider: DRIVER_NAME, baseUrl: url, signer: auth, recordCall: ctx.recordCall, now: ctx.now, retry: deps.retry, sleep: deps.sleep, parseError: parseRackspaceDnsError, defaults: ctx.http }))
-      .catch((err: unknown) => ((conn = undefined), Promise.reject(err))));
+  const conn = catalogConnection(ctx, auth, { provider: DRIVER_NAME, serviceType: 'rax:dns', region: undefined, retry: deps.retry, sleep: deps.sleep, parseError: parseRackspaceDnsError });
   return {
-    dns: rackspaceDnsDriver(open, { pageSize: deps.pageSize ?? 100, pollIntervalMs: deps.pollIntervalMs ?? 1000, waitTimeoutMs: deps.waitTimeoutMs ?? 120_000, sleep, now: ctx.now }),
-    close: async () => {
-      if (conn) await (await conn.catch(() => undefined))?.close();
-      await auth.close?.();
-    },
+    dns: rackspaceDnsDriver(conn.open, { pageSize: deps.pageSize ?? 100, pollIntervalMs: deps.pollIntervalMs ?? 1000, waitTimeoutMs: deps.waitTimeoutMs ?? 120_000, sleep, now: ctx.now }),
+    close: conn.close,
   };
 }
 
@@ -75,10 +68,7 @@ export function validateRackspaceDnsAccount(account: AccountConfig): string[] {
   const problems = validateCredentialsUnlessCloud(account, RACKSPACE_AUTH_URL);
   if (account.endpoint !== undefined && !URL.canParse(account.endpoint)) problems.push('endpoint must be an absolute URL (the Cloud DNS endpoint, with the account number)');
   if (account.regions.length) problems.push('regions: Cloud DNS is global and takes no regions');
-  for (const [key, value] of Object.entries(account.options)) {
-    if (key !== 'cloud') problems.push(`options.${key} is not a rackspace-dns option (it takes only cloud)`);
-    else if (typeof value !== 'string' || value.trim() === '') problems.push('options.cloud must be a non-empty string (a cloud of clouds.yaml)');
-  }
+  problems.push(...cloudOnlyOptionProblems(account, DRIVER_NAME));
   return problems;
 }
 
