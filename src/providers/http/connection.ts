@@ -177,7 +177,7 @@ export const DEFAULT_REQUEST_ID_HEADERS: readonly string[] = [
   'x-request-id',
 ];
 
-export const DEFAULT_USER_AGENT = 'skygraph/0.1';
+export const DEFAULT_USER_AGENT = 'skygraph/1.0';
 /** why: a list page is a few MB at most; a runaway or hostile body must not fill the heap */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
