@@ -4,16 +4,4 @@
 set -euo pipefail
 PORT=${1:?usage: pdns-stop.sh API_PORT}
 DIR="${TMPDIR:-/tmp}/skygraph-pdns-$PORT"
-PIDFILE="$DIR/pdns.pid"
-if [ ! -f "$PIDFILE" ]; then
-  echo "pdns-stop: no $PIDFILE; nothing to stop" >&2
-  exit 0
-fi
-pid=$(cat "$PIDFILE")
-if kill -0 "$pid" 2>/dev/null; then
-  kill -TERM "$pid"
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
-  echo "pdns-stop: stopped pid $pid (API 127.0.0.1:$PORT)" >&2
-fi
-rm -rf "$DIR"
+exec "$(dirname "$0")/stop-pidfile.sh" pdns-stop "$DIR" "$DIR/pdns.pid"
